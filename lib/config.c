@@ -1,0 +1,1222 @@
+/*
+ * config.c - reads ferryd.ini (interface.md, "Configuration file") into a
+ * struct ferryd_config, starting from the defaults of interface.md and
+ * pool.md.
+ *
+ * inih splits key lines into name and value.  Everything around it is ours:
+ * a line reader counts lines (Debian's inih has no line numbers in the
+ * handler), keeps track of the current section, and catches the syntax
+ * errors inih would only report once, so that every problem in a file is
+ * reported together as "FILE:LINE: KEY: MESSAGE".  The reader also strips
+ * leading white space, which turns off inih's continuation lines: an
+ * indented "keepalive = 5" is a key like any other, never a second line of
+ * the key above it.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+#include <sys/types.h>
+
+#include <ini.h>
+
+#include "clock.h"
+#include "config.h"
+#include "log.h"
+
+#define MAX_SECONDS	INT64_C(31536000)	/* one year: longer is a typo */
+#define MAX_ERRORS	50			/* then the reader stops */
+#define TOKEN_MAX	256			/* one word of a list value */
+#define SIZE_MAX_HEADER	(UINT64_C(1) << 30)
+#define SIZE_MAX_BODY	((uint64_t)INT64_MAX)	/* evhttp takes an ev_ssize_t */
+
+#define SECTION_NONE	(-1)		/* before the first [section] line */
+#define SECTION_BAD	(-2)		/* unknown or broken: keys skipped */
+
+/* How the text of a value is turned into its field. */
+enum kind {
+	KIND_DURATION,		/* int64_t microseconds, from seconds */
+	KIND_SIZE,		/* size_t bytes, optional k/m/g */
+	KIND_INT,		/* int */
+	KIND_LONG,		/* long */
+	KIND_BOOL,		/* bool */
+	KIND_LISTEN,		/* listen[], n_listen */
+	KIND_ACL,		/* struct acl */
+	KIND_PORTS,		/* connect_ports[], n_connect_ports, any_port */
+	KIND_HOSTS,		/* char **, NULL-terminated */
+	KIND_PATH,		/* char *, NULL when empty */
+	KIND_FACILITY,		/* int, LOG_DAEMON ... */
+	KIND_LEVEL,		/* int, LOG_ERR ... LOG_DEBUG */
+};
+
+/* One key of the file: where it lives, its field, the range it allows. */
+struct key {
+	const char *section;
+	const char *name;
+	enum kind kind;
+	size_t offset;		/* of the field in struct ferryd_config */
+	int64_t min, max;	/* numbers; durations in microseconds */
+	const char *why_min;	/* said after "must be greater than 0" */
+};
+
+#define US(s)	((s) * USEC_PER_SEC)
+#define F(field) offsetof(struct ferryd_config, field)
+
+static const char *const sections[] = {
+	"server", "pool", "upstream", "tls", "access", "log",
+};
+
+/* Every key of interface.md, in the order of the file. */
+static const struct key keys[] = {
+	{ "server", "listen", KIND_LISTEN, F(listen), 0, 0, NULL },
+	{ "server", "workers", KIND_INT, F(workers), 1, 64, NULL },
+	{ "server", "max_clients", KIND_INT, F(max_clients), 1, 1000000, NULL },
+	{ "server", "client_header_timeout", KIND_DURATION,
+	    F(client_header_timeout), 1, US(MAX_SECONDS), NULL },
+	{ "server", "client_idle_timeout", KIND_DURATION,
+	    F(client_idle_timeout), 1, US(MAX_SECONDS), NULL },
+	{ "server", "max_header_size", KIND_SIZE, F(max_header_size),
+	    1, (int64_t)SIZE_MAX_HEADER, NULL },
+	{ "server", "max_body_size", KIND_SIZE, F(max_body_size),
+	    0, (int64_t)SIZE_MAX_BODY, NULL },
+	{ "server", "shutdown_timeout", KIND_DURATION, F(shutdown_timeout),
+	    0, US(MAX_SECONDS), NULL },
+
+	{ "pool", "max_idle", KIND_INT, F(max_idle), 0, 100000, NULL },
+	{ "pool", "max_idle_per_address", KIND_INT, F(max_idle_per_address),
+	    0, 100000, NULL },
+	{ "pool", "keepalive", KIND_DURATION, F(keepalive), 1, US(MAX_SECONDS),
+	    "a zero keep-alive would make the cleanup pass spin" },
+	{ "pool", "idle_grace", KIND_DURATION, F(idle_grace),
+	    0, US(MAX_SECONDS), NULL },
+	{ "pool", "max_requests_per_connection", KIND_LONG,
+	    F(max_requests_per_connection), 1, 1000000000, NULL },
+	{ "pool", "max_connection_lifetime", KIND_DURATION,
+	    F(max_connection_lifetime), 1, US(MAX_SECONDS),
+	    "a connection must live long enough to carry an exchange" },
+	{ "pool", "healthcheck_after_idle", KIND_DURATION,
+	    F(healthcheck_after_idle), 0, US(MAX_SECONDS), NULL },
+	{ "pool", "route_failure_ttl", KIND_DURATION, F(route_failure_ttl),
+	    0, US(MAX_SECONDS), NULL },
+
+	{ "upstream", "connect_timeout", KIND_DURATION, F(connect_timeout),
+	    1, US(MAX_SECONDS), "a zero timeout would fail every connect" },
+	{ "upstream", "read_timeout", KIND_DURATION, F(read_timeout),
+	    1, US(MAX_SECONDS), "a zero timeout would fail every response" },
+	{ "upstream", "dns_cache_ttl", KIND_DURATION, F(dns_cache_ttl),
+	    0, US(MAX_SECONDS), NULL },
+	{ "upstream", "via", KIND_BOOL, F(via), 0, 0, NULL },
+	{ "upstream", "x_forwarded_for", KIND_BOOL, F(x_forwarded_for),
+	    0, 0, NULL },
+
+	{ "tls", "verify", KIND_BOOL, F(tls_verify), 0, 0, NULL },
+	{ "tls", "ca_file", KIND_PATH, F(tls_ca_file), 0, 0, NULL },
+	{ "tls", "tls_origination", KIND_HOSTS, F(tls_origination),
+	    0, 0, NULL },
+	{ "tls", "session_cache", KIND_BOOL, F(tls_session_cache), 0, 0, NULL },
+
+	{ "access", "allow", KIND_ACL, F(allow), 0, 0, NULL },
+	{ "access", "connect_ports", KIND_PORTS, F(connect_ports), 0, 0, NULL },
+	{ "access", "auth_file", KIND_PATH, F(auth_file), 0, 0, NULL },
+
+	{ "log", "syslog_facility", KIND_FACILITY, F(syslog_facility),
+	    0, 0, NULL },
+	{ "log", "level", KIND_LEVEL, F(log_level), 0, 0, NULL },
+	{ "log", "access_log", KIND_PATH, F(access_log), 0, 0, NULL },
+};
+
+#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+
+/* Why a value was refused: the word at fault (empty: the whole value). */
+struct problem {
+	char token[TOKEN_MAX];
+	char why[256];
+};
+
+/*
+ * One parse of one file or string.  The reader and the handler share it;
+ * inih calls the reader once per line, then the handler for that line, so
+ * lineno and section always describe the line the handler sees.
+ */
+struct parse {
+	const char *name;		/* file name in messages */
+	struct ferryd_config *cfg;	/* filled in; owned by the caller */
+
+	FILE *fp;			/* config_load(): the file */
+	const char *text;		/* config_parse_string(): the rest */
+	char *line;			/* the current raw line, malloc'd */
+	size_t linecap;
+	int lineno;
+	int section;			/* index in sections[], or SECTION_* */
+	int first_line[N_KEYS];		/* where each key was set; 0: not yet */
+
+	char *errors;			/* malloc'd, one line per problem */
+	size_t errlen, errcap;
+	int nerrors;
+	bool oom;
+	bool stop;			/* too many errors, or a read error */
+};
+
+/* Appends to the error text; remembers a failed allocation in ps->oom. */
+static void LOG_PRINTF(2, 0)
+append_v(struct parse *ps, const char *fmt, va_list ap)
+{
+	va_list copy;
+	int n;
+
+	va_copy(copy, ap);
+	n = vsnprintf(NULL, 0, fmt, copy);
+	va_end(copy);
+	if (n < 0) {
+		ps->oom = true;
+		return;
+	}
+	if (ps->errlen + (size_t)n + 1 > ps->errcap) {
+		size_t cap = (ps->errlen + (size_t)n + 1) * 2;
+		char *p = realloc(ps->errors, cap);
+
+		if (p == NULL) {
+			ps->oom = true;
+			return;
+		}
+		ps->errors = p;
+		ps->errcap = cap;
+	}
+	vsnprintf(ps->errors + ps->errlen, ps->errcap - ps->errlen, fmt, ap);
+	ps->errlen += (size_t)n;
+}
+
+/* As append_v(), with arguments. */
+static void LOG_PRINTF(2, 3)
+append(struct parse *ps, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	append_v(ps, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Records one problem as "NAME:LINE: MESSAGE" ("NAME: MESSAGE" when line is
+ * 0).  After MAX_ERRORS problems it says so once and stops the parse: a
+ * binary file given by mistake should not produce a million lines.
+ */
+static void LOG_PRINTF(3, 4)
+report(struct parse *ps, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ps->stop)
+		return;
+	if (line > 0)
+		append(ps, "%s:%d: ", ps->name, line);
+	else
+		append(ps, "%s: ", ps->name);
+	va_start(ap, fmt);
+	append_v(ps, fmt, ap);
+	va_end(ap);
+	append(ps, "\n");
+	if (++ps->nerrors == MAX_ERRORS) {
+		append(ps, "%s: too many errors; only the first %d are shown\n",
+		    ps->name, MAX_ERRORS);
+		ps->stop = true;
+	}
+}
+
+/* Sets pb->why from a format. */
+static void LOG_PRINTF(2, 3)
+refuse(struct problem *pb, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(pb->why, sizeof(pb->why), fmt, ap);
+	va_end(ap);
+}
+
+/* Writes a byte count the way the file would: "64k", "1g", "100". */
+static void
+format_size(char *buf, size_t len, uint64_t v)
+{
+	static const char suffix[] = "gmk";
+
+	for (int i = 0; i < 3; i++) {
+		uint64_t unit = UINT64_C(1) << (10 * (3 - i));
+
+		if (v != 0 && v % unit == 0) {
+			snprintf(buf, len, "%llu%c",
+			    (unsigned long long)(v / unit), suffix[i]);
+			return;
+		}
+	}
+	snprintf(buf, len, "%llu", (unsigned long long)v);
+}
+
+/*
+ * Reads the decimal digits at *p into *v, advancing *p.  Returns the number
+ * of digits; a value past UINT64_MAX saturates there.
+ */
+static int
+read_digits(const char **p, uint64_t *v)
+{
+	int n = 0;
+
+	*v = 0;
+	for (; **p >= '0' && **p <= '9'; (*p)++, n++) {
+		unsigned d = (unsigned)(**p - '0');
+
+		if (*v > (UINT64_MAX - d) / 10)
+			*v = UINT64_MAX;
+		else
+			*v = *v * 10 + d;
+	}
+	return n;
+}
+
+/*
+ * Copies the next white-space separated word of *p into tok and advances
+ * *p.  Returns its length, 0 at the end, or -1 when it does not fit (tok
+ * then holds its start).
+ */
+static int
+next_token(const char **p, char *tok, size_t toklen)
+{
+	const char *s = *p, *e;
+	size_t n;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	for (e = s; *e != '\0' && *e != ' ' && *e != '\t'; e++)
+		;
+	*p = e;
+	n = (size_t)(e - s);
+	if (n >= toklen) {
+		memcpy(tok, s, toklen - 1);
+		tok[toklen - 1] = '\0';
+		return -1;
+	}
+	memcpy(tok, s, n);
+	tok[n] = '\0';
+	return (int)n;
+}
+
+/* Seconds with an optional fraction ("30", "0.5") to microseconds. */
+static int
+parse_duration(const struct key *k, const char *value, int64_t *out,
+    struct problem *pb)
+{
+	const char *p = value;
+	uint64_t sec, frac = 0;
+	int nfrac = 0;
+	bool negative = false;
+
+	if (*p == '-') {
+		negative = true;
+		p++;
+	}
+	if (read_digits(&p, &sec) == 0)
+		goto syntax;
+	if (*p == '.') {
+		p++;
+		nfrac = read_digits(&p, &frac);
+		if (nfrac == 0)
+			goto syntax;
+		if (nfrac > 6) {
+			refuse(pb, "at most 6 digits after the decimal point "
+			    "(microseconds)");
+			return -1;
+		}
+		for (int i = nfrac; i < 6; i++)
+			frac *= 10;
+	}
+	if (*p != '\0')
+		goto syntax;
+
+	if (negative || (sec == 0 && frac == 0 && k->min > 0)) {
+		if (k->min == 0)
+			refuse(pb, "must not be negative");
+		else if (k->why_min != NULL)
+			refuse(pb, "must be greater than 0: %s", k->why_min);
+		else
+			refuse(pb, "must be greater than 0");
+		return -1;
+	}
+	if (sec > (uint64_t)MAX_SECONDS ||
+	    (int64_t)sec * USEC_PER_SEC + (int64_t)frac > k->max) {
+		refuse(pb, "must be at most %lld seconds (one year)",
+		    (long long)(k->max / USEC_PER_SEC));
+		return -1;
+	}
+	*out = (int64_t)sec * USEC_PER_SEC + (int64_t)frac;
+	return 0;
+
+syntax:
+	refuse(pb, "expected a number of seconds, e.g. 30 or 0.5");
+	return -1;
+}
+
+/* Bytes with an optional k, m or g suffix (1024-based). */
+static int
+parse_size(const struct key *k, const char *value, size_t *out,
+    struct problem *pb)
+{
+	const char *p = value;
+	uint64_t v, unit = 1;
+	char lo[32], hi[32];
+	bool negative = false;
+
+	if (*p == '-') {
+		negative = true;
+		p++;
+	}
+	if (read_digits(&p, &v) == 0)
+		goto syntax;
+	switch (*p) {
+	case 'k': case 'K':
+		unit = UINT64_C(1) << 10;
+		p++;
+		break;
+	case 'm': case 'M':
+		unit = UINT64_C(1) << 20;
+		p++;
+		break;
+	case 'g': case 'G':
+		unit = UINT64_C(1) << 30;
+		p++;
+		break;
+	}
+	if (*p != '\0')
+		goto syntax;
+	v = v > UINT64_MAX / unit ? UINT64_MAX : v * unit;
+	if (negative || v < (uint64_t)k->min || v > (uint64_t)k->max ||
+	    v > SIZE_MAX) {
+		format_size(lo, sizeof(lo), (uint64_t)k->min);
+		format_size(hi, sizeof(hi), (uint64_t)k->max);
+		refuse(pb, "must be between %s and %s bytes", lo, hi);
+		return -1;
+	}
+	*out = (size_t)v;
+	return 0;
+
+syntax:
+	refuse(pb, "expected a number of bytes with an optional k, m or g "
+	    "suffix, e.g. 64k");
+	return -1;
+}
+
+/* A whole number in [k->min, k->max]. */
+static int
+parse_integer(const struct key *k, const char *value, int64_t *out,
+    struct problem *pb)
+{
+	const char *p = value;
+	uint64_t v;
+	bool negative = false;
+
+	if (*p == '-') {
+		negative = true;
+		p++;
+	}
+	if (read_digits(&p, &v) == 0 || *p != '\0') {
+		refuse(pb, "expected a whole number");
+		return -1;
+	}
+	if ((negative && v != 0) || v < (uint64_t)k->min ||
+	    v > (uint64_t)k->max) {
+		refuse(pb, "must be between %lld and %lld",
+		    (long long)k->min, (long long)k->max);
+		return -1;
+	}
+	*out = (int64_t)v;
+	return 0;
+}
+
+/* yes/no/true/false/1/0, in any case. */
+static int
+parse_bool(const char *value, bool *out, struct problem *pb)
+{
+	static const char *const yes[] = { "yes", "true", "1" };
+	static const char *const no[] = { "no", "false", "0" };
+
+	for (size_t i = 0; i < 3; i++) {
+		if (strcasecmp(value, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(value, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	refuse(pb, "expected yes, no, true, false, 1 or 0");
+	return -1;
+}
+
+/* A port of at most five digits, 0..65535; -1 otherwise. */
+static int
+parse_port(const char *s)
+{
+	const char *p = s;
+	uint64_t v;
+
+	if (read_digits(&p, &v) == 0 || *p != '\0' || p - s > 5 || v > 65535)
+		return -1;
+	return (int)v;
+}
+
+/* One "IPv4:PORT" or "[IPv6]:PORT" into l. */
+static int
+parse_listen_one(const char *tok, struct config_listen *l, struct problem *pb)
+{
+	char host[TOKEN_MAX];
+	const char *colon;
+	size_t n;
+	int port;
+
+	memset(l, 0, sizeof(*l));
+	if (tok[0] == '[') {
+		const char *close = strchr(tok, ']');
+
+		if (close == NULL || close[1] != ':')
+			goto syntax;
+		n = (size_t)(close - tok - 1);
+		colon = close + 1;
+		memcpy(host, tok + 1, n);
+	} else {
+		if ((colon = strchr(tok, ':')) == NULL)
+			goto syntax;
+		if (strchr(colon + 1, ':') != NULL) {
+			refuse(pb, "an IPv6 address needs brackets, e.g. "
+			    "[::1]:3128");
+			return -1;
+		}
+		n = (size_t)(colon - tok);
+		memcpy(host, tok, n);
+	}
+	host[n] = '\0';
+
+	if ((port = parse_port(colon + 1)) == -1) {
+		refuse(pb, "the port must be a number from 0 to 65535");
+		return -1;
+	}
+	if (tok[0] == '[') {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&l->addr;
+
+		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1) {
+			refuse(pb, "not an IPv6 address");
+			return -1;
+		}
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		l->addrlen = sizeof(*sin6);
+	} else {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&l->addr;
+
+		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1) {
+			refuse(pb, "not an IPv4 address (host names are not "
+			    "allowed; write [IPv6]:PORT for IPv6)");
+			return -1;
+		}
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		l->addrlen = sizeof(*sin);
+	}
+	if (strlen(tok) >= sizeof(l->text))
+		goto syntax;
+	strcpy(l->text, tok);
+	return 0;
+
+syntax:
+	refuse(pb, "expected IPv4:PORT or [IPv6]:PORT, e.g. 127.0.0.1:3128 "
+	    "or [::1]:3128");
+	return -1;
+}
+
+/* The port of a parsed listen address, in host order. */
+static int
+listen_port(const struct config_listen *l)
+{
+	const struct sockaddr_in6 *sin6 = (const void *)&l->addr;
+	const struct sockaddr_in *sin = (const void *)&l->addr;
+
+	if (l->addr.ss_family == AF_INET6)
+		return ntohs(sin6->sin6_port);
+	return ntohs(sin->sin_port);
+}
+
+/*
+ * listen: the whole list replaces the default.  The same address and port
+ * twice would fail at bind(), so it is refused here, where the line is
+ * known; port 0 ("any free port", for tests) may repeat.
+ */
+static int
+parse_listen(const char *value, struct ferryd_config *cfg, struct problem *pb)
+{
+	struct config_listen l[CONFIG_MAX_LISTEN];
+	const char *p = value;
+	size_t n = 0;
+	int len;
+
+	while ((len = next_token(&p, pb->token, sizeof(pb->token))) != 0) {
+		if (len == -1) {
+			refuse(pb, "too long");
+			return -1;
+		}
+		if (n == CONFIG_MAX_LISTEN) {
+			refuse(pb, "at most %d addresses", CONFIG_MAX_LISTEN);
+			return -1;
+		}
+		if (parse_listen_one(pb->token, &l[n], pb) == -1)
+			return -1;
+		for (size_t i = 0; i < n; i++) {
+			if (l[i].addrlen == l[n].addrlen &&
+			    memcmp(&l[i].addr, &l[n].addr, l[n].addrlen) == 0 &&
+			    listen_port(&l[n]) != 0) {
+				refuse(pb, "listed twice");
+				return -1;
+			}
+		}
+		n++;
+	}
+	if (n == 0) {
+		refuse(pb, "at least one address is required, e.g. "
+		    "127.0.0.1:3128");
+		return -1;
+	}
+	memcpy(cfg->listen, l, n * sizeof(l[0]));
+	cfg->n_listen = n;
+	return 0;
+}
+
+/* allow: CIDR blocks; the list replaces the default. */
+static int
+parse_allow(const char *value, struct ferryd_config *cfg, struct problem *pb)
+{
+	struct acl acl;
+	const char *p = value, *why;
+	int len;
+
+	memset(&acl, 0, sizeof(acl));
+	while ((len = next_token(&p, pb->token, sizeof(pb->token))) != 0) {
+		if (len == -1) {
+			refuse(pb, "too long");
+			return -1;
+		}
+		if (acl_add(&acl, pb->token, &why) == -1) {
+			refuse(pb, "%s", why);
+			return -1;
+		}
+	}
+	if (acl.n == 0) {
+		refuse(pb, "at least one address block is required, e.g. "
+		    "127.0.0.0/8 (an empty list would refuse every client)");
+		return -1;
+	}
+	cfg->allow = acl;
+	return 0;
+}
+
+/* connect_ports: ports 1..65535, "*" alone for any, empty for none. */
+static int
+parse_ports(const char *value, struct ferryd_config *cfg, struct problem *pb)
+{
+	uint16_t ports[CONFIG_MAX_PORTS];
+	const char *p = value;
+	size_t n = 0;
+	bool any = false;
+	int len, port;
+
+	while ((len = next_token(&p, pb->token, sizeof(pb->token))) != 0) {
+		if (strcmp(pb->token, "*") == 0) {
+			any = true;
+			continue;
+		}
+		if (len == -1 || (port = parse_port(pb->token)) <= 0) {
+			refuse(pb, "expected port numbers from 1 to 65535, or "
+			    "\"*\" for any port");
+			return -1;
+		}
+		if (n == CONFIG_MAX_PORTS) {
+			refuse(pb, "at most %d ports (or \"*\" for any)",
+			    CONFIG_MAX_PORTS);
+			return -1;
+		}
+		ports[n++] = (uint16_t)port;
+	}
+	if (any && n > 0) {
+		pb->token[0] = '\0';
+		refuse(pb, "\"*\" (any port) must stand alone");
+		return -1;
+	}
+	memcpy(cfg->connect_ports, ports, n * sizeof(ports[0]));
+	cfg->n_connect_ports = n;
+	cfg->connect_any_port = any;
+	return 0;
+}
+
+/* True for "host.name" or "*.host.name": letters, digits, '-', '_', dots. */
+static bool
+host_pattern_valid(const char *s)
+{
+	size_t label = 0;
+
+	if (strncmp(s, "*.", 2) == 0)
+		s += 2;
+	if (*s == '\0' || strlen(s) > 253)
+		return false;
+	for (; *s != '\0'; s++) {
+		if (*s == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+		} else if (isalnum((unsigned char)*s) || *s == '-' ||
+		    *s == '_') {
+			if (++label > 63)
+				return false;
+		} else
+			return false;
+	}
+	return label > 0;
+}
+
+/* Frees a NULL-terminated array of strings. */
+static void
+free_strings(char **v)
+{
+	if (v == NULL)
+		return;
+	for (char **p = v; *p != NULL; p++)
+		free(*p);
+	free(v);
+}
+
+/* tls_origination: host patterns, stored lower-case; empty for none. */
+static int
+parse_hosts(const char *value, char ***out, struct problem *pb)
+{
+	const char *p = value;
+	char **v;
+	size_t n = 0;
+	int len;
+
+	while ((len = next_token(&p, pb->token, sizeof(pb->token))) != 0) {
+		if (len == -1 || !host_pattern_valid(pb->token)) {
+			refuse(pb, "expected host names or patterns like "
+			    "*.example.com");
+			return -1;
+		}
+		n++;
+	}
+	pb->token[0] = '\0';
+	if ((v = calloc(n + 1, sizeof(*v))) == NULL)
+		goto oom;
+	p = value;
+	for (size_t i = 0; i < n; i++) {
+		next_token(&p, pb->token, sizeof(pb->token));
+		if ((v[i] = strdup(pb->token)) == NULL)
+			goto oom;
+		for (char *c = v[i]; *c != '\0'; c++)
+			*c = (char)tolower((unsigned char)*c);
+	}
+	pb->token[0] = '\0';
+	free_strings(*out);
+	*out = v;
+	return 0;
+
+oom:
+	pb->token[0] = '\0';
+	free_strings(v);
+	refuse(pb, "out of memory");
+	return -1;
+}
+
+/* A file name (or "syslog" for access_log); empty means none. */
+static int
+parse_path(const char *value, char **out, struct problem *pb)
+{
+	char *s = NULL;
+
+	if (*value != '\0' && (s = strdup(value)) == NULL) {
+		refuse(pb, "out of memory");
+		return -1;
+	}
+	free(*out);
+	*out = s;
+	return 0;
+}
+
+/*
+ * Parses value for key k into its field of cfg.  On failure the field is
+ * unchanged and pb says why.
+ */
+static int
+key_apply(struct ferryd_config *cfg, const struct key *k, const char *value,
+    struct problem *pb)
+{
+	void *field = (char *)cfg + k->offset;
+	int64_t v;
+	size_t size;
+	bool b;
+	int i;
+
+	switch (k->kind) {
+	case KIND_DURATION:
+		if (parse_duration(k, value, &v, pb) == -1)
+			return -1;
+		*(int64_t *)field = v;
+		return 0;
+	case KIND_SIZE:
+		if (parse_size(k, value, &size, pb) == -1)
+			return -1;
+		*(size_t *)field = size;
+		return 0;
+	case KIND_INT:
+		if (parse_integer(k, value, &v, pb) == -1)
+			return -1;
+		*(int *)field = (int)v;
+		return 0;
+	case KIND_LONG:
+		if (parse_integer(k, value, &v, pb) == -1)
+			return -1;
+		*(long *)field = (long)v;
+		return 0;
+	case KIND_BOOL:
+		if (parse_bool(value, &b, pb) == -1)
+			return -1;
+		*(bool *)field = b;
+		return 0;
+	case KIND_LISTEN:
+		return parse_listen(value, cfg, pb);
+	case KIND_ACL:
+		return parse_allow(value, cfg, pb);
+	case KIND_PORTS:
+		return parse_ports(value, cfg, pb);
+	case KIND_HOSTS:
+		return parse_hosts(value, field, pb);
+	case KIND_PATH:
+		return parse_path(value, field, pb);
+	case KIND_FACILITY:
+		if ((i = log_facility_from_name(value)) == -1) {
+			refuse(pb, "expected daemon, user or local0 to local7");
+			return -1;
+		}
+		*(int *)field = i;
+		return 0;
+	case KIND_LEVEL:
+		if ((i = log_level_from_name(value)) == -1) {
+			refuse(pb, "expected err, warning, notice, info or "
+			    "debug");
+			return -1;
+		}
+		*(int *)field = i;
+		return 0;
+	}
+	refuse(pb, "unknown kind of key");
+	return -1;
+}
+
+/* The key named name in section, or NULL. */
+static const struct key *
+key_find(const char *section, const char *name)
+{
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (strcmp(keys[i].section, section) == 0 &&
+		    strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+/* Reports an unknown key with the list of keys its section has. */
+static void
+report_unknown_key(struct parse *ps, const char *section, const char *name)
+{
+	char list[512];
+	size_t len = 0;
+
+	list[0] = '\0';
+	for (size_t i = 0; i < N_KEYS && len < sizeof(list); i++) {
+		if (strcmp(keys[i].section, section) != 0)
+			continue;
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
+		    len == 0 ? "" : ", ", keys[i].name);
+	}
+	report(ps, ps->lineno, "%s.%s: unknown key (keys of [%s]: %s)",
+	    section, name, section, list);
+}
+
+/*
+ * inih's handler: one "name = value" of the current line.  Always returns 1
+ * (go on), since the problems are collected here, not counted by inih.
+ * A key may appear once per file: a second "listen" would otherwise either
+ * silently replace the first or, to a reader of the file, seem to add to it.
+ */
+static int
+config_on_key(void *user, const char *section, const char *name,
+    const char *value)
+{
+	struct parse *ps = user;
+	const struct key *k;
+	struct problem pb;
+	const char *sec;
+	size_t i;
+
+	if (ps->stop || ps->section == SECTION_BAD)
+		return 1;
+	if (ps->section == SECTION_NONE) {
+		report(ps, ps->lineno, "%s: outside any section (put it after "
+		    "its [section] line)", name);
+		return 1;
+	}
+	sec = sections[ps->section];
+	if ((k = key_find(sec, name)) == NULL) {
+		report_unknown_key(ps, sec, name);
+		return 1;
+	}
+	i = (size_t)(k - keys);
+	if (ps->first_line[i] != 0) {
+		report(ps, ps->lineno, "%s.%s: set again (first set on line "
+		    "%d; a key may appear once)", sec, name, ps->first_line[i]);
+		return 1;
+	}
+	ps->first_line[i] = ps->lineno;
+
+	memset(&pb, 0, sizeof(pb));
+	if (key_apply(ps->cfg, k, value, &pb) == -1)
+		report(ps, ps->lineno, "%s.%s: \"%s\" is not allowed: %s", sec,
+		    name, pb.token[0] != '\0' ? pb.token : value, pb.why);
+	return 1;
+}
+
+/*
+ * The first character of s that is in chars, or the start of an inline
+ * comment (';' after white space), or the end: inih's own rule, so that
+ * what we call a syntax error is exactly what inih would refuse.
+ */
+static const char *
+find_char_or_comment(const char *s, const char *chars)
+{
+	bool was_space = false;
+
+	for (; *s != '\0'; s++) {
+		if (strchr(chars, *s) != NULL || (was_space && *s == ';'))
+			break;
+		was_space = isspace((unsigned char)*s);
+	}
+	return s;
+}
+
+/* Makes the len bytes at s the current section, or reports it unknown. */
+static void
+enter_section(struct parse *ps, const char *s, size_t len)
+{
+	while (len > 0 && isspace((unsigned char)*s)) {
+		s++;
+		len--;
+	}
+	while (len > 0 && isspace((unsigned char)s[len - 1]))
+		len--;
+	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+		if (strlen(sections[i]) == len &&
+		    strncmp(sections[i], s, len) == 0) {
+			ps->section = (int)i;
+			return;
+		}
+	}
+	ps->section = SECTION_BAD;
+	report(ps, ps->lineno, "[%.*s]: unknown section (expected [server], "
+	    "[pool], [upstream], [tls], [access] or [log])", (int)len, s);
+}
+
+/*
+ * Checks one trimmed line before inih sees it.  Returns 0 when inih may
+ * have it, -1 after reporting a syntax error (inih then gets a blank line).
+ */
+static int
+check_line(struct parse *ps, const char *s)
+{
+	const char *end;
+
+	if (*s == '\0' || *s == ';' || *s == '#')
+		return 0;
+	if (*s == '[') {
+		end = find_char_or_comment(s + 1, "]");
+		if (*end != ']') {
+			ps->section = SECTION_BAD;
+			report(ps, ps->lineno, "syntax error: section name "
+			    "without a closing ']'");
+			return -1;
+		}
+		enter_section(ps, s + 1, (size_t)(end - s - 1));
+		for (end++; isspace((unsigned char)*end); end++)
+			;
+		if (*end != '\0' && *end != ';' && *end != '#') {
+			report(ps, ps->lineno, "syntax error: text after ']' "
+			    "(a comment starts with ';')");
+			return -1;
+		}
+		return 0;
+	}
+	end = find_char_or_comment(s, "=:");
+	if (*end != '=' && *end != ':') {
+		report(ps, ps->lineno, "syntax error: expected "
+		    "\"key = value\", a [section] or a ; comment");
+		return -1;
+	}
+	if (end == s) {
+		report(ps, ps->lineno, "syntax error: no key before '%c'",
+		    *end);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Reads the next raw line into ps->line.  Returns its length with the
+ * newline, or -1 at the end (after reporting a read error, if any).
+ */
+static ssize_t
+next_line(struct parse *ps)
+{
+	const char *nl;
+	ssize_t n;
+	size_t len;
+
+	if (ps->fp != NULL) {
+		n = getline(&ps->line, &ps->linecap, ps->fp);
+		if (n == -1 && ferror(ps->fp))
+			report(ps, 0, "cannot read: %s", strerror(errno));
+		return n;
+	}
+	if (ps->text == NULL || *ps->text == '\0')
+		return -1;
+	nl = strchr(ps->text, '\n');
+	len = nl != NULL ? (size_t)(nl - ps->text + 1) : strlen(ps->text);
+	if (len + 1 > ps->linecap) {
+		char *p = realloc(ps->line, len + 1);
+
+		if (p == NULL) {
+			ps->oom = true;
+			return -1;
+		}
+		ps->line = p;
+		ps->linecap = len + 1;
+	}
+	memcpy(ps->line, ps->text, len);
+	ps->line[len] = '\0';
+	ps->text += len;
+	return (ssize_t)len;
+}
+
+/*
+ * inih's reader (fgets-like): the next line, trimmed, into str (num bytes).
+ * A line with a syntax error, a NUL byte or too long for inih's buffer is
+ * reported here and handed on blank, so inih keeps counting lines with us.
+ */
+static char *
+config_on_line(char *str, int num, void *stream)
+{
+	struct parse *ps = stream;
+	ssize_t n;
+	char *s, *e;
+
+	if (ps->stop || ps->oom || (n = next_line(ps)) == -1)
+		return NULL;
+	ps->lineno++;
+	s = ps->line;
+	if (memchr(s, '\0', (size_t)n) != NULL) {
+		report(ps, ps->lineno, "syntax error: the line contains a NUL "
+		    "byte");
+		goto blank;
+	}
+	if (ps->lineno == 1 && strncmp(s, "\xef\xbb\xbf", 3) == 0)
+		s += 3;
+	while (isspace((unsigned char)*s))
+		s++;
+	for (e = s + strlen(s); e > s && isspace((unsigned char)e[-1]); e--)
+		;
+	*e = '\0';
+	if (e - s >= num) {
+		if (*s == '[')
+			ps->section = SECTION_BAD;
+		report(ps, ps->lineno, "line too long (at most %d characters)",
+		    num - 1);
+		goto blank;
+	}
+	if (check_line(ps, s) == -1)
+		goto blank;
+	memcpy(str, s, (size_t)(e - s) + 1);
+	return str;
+
+blank:
+	str[0] = '\0';
+	return str;
+}
+
+/*
+ * Parses the input set up in ps over the defaults.  Returns the config, or
+ * NULL with *errors set (see config_load()).
+ */
+static struct ferryd_config *
+parse_run(struct parse *ps, const char *name, char **errors)
+{
+	int rc;
+
+	ps->name = name;
+	ps->section = SECTION_NONE;
+	*errors = NULL;
+	if ((ps->cfg = config_defaults()) == NULL ||
+	    (ps->cfg->path = strdup(name)) == NULL) {
+		ps->oom = true;
+		goto done;
+	}
+	rc = ini_parse_stream(config_on_line, ps, config_on_key, ps);
+	if (rc == -2)
+		ps->oom = true;
+	else if (rc > 0 && ps->nerrors == 0)
+		report(ps, rc, "syntax error");
+
+done:
+	free(ps->line);
+	if (ps->oom) {
+		free(ps->errors);
+		ps->errors = NULL;
+		ps->errlen = ps->errcap = 0;
+		ps->nerrors = 0;
+		ps->stop = false;
+		report(ps, 0, "out of memory");
+	}
+	if (ps->nerrors > 0) {
+		config_free(ps->cfg);
+		*errors = ps->errors;
+		return NULL;
+	}
+	free(ps->errors);
+	return ps->cfg;
+}
+
+/* See config.h.  The file is closed before returning. */
+struct ferryd_config *
+config_load(const char *path, char **errors)
+{
+	struct parse ps;
+	struct ferryd_config *cfg;
+
+	memset(&ps, 0, sizeof(ps));
+	if ((ps.fp = fopen(path, "re")) == NULL) {
+		ps.name = path;
+		report(&ps, 0, "cannot open: %s", strerror(errno));
+		*errors = ps.errors;
+		return NULL;
+	}
+	cfg = parse_run(&ps, path, errors);
+	fclose(ps.fp);
+	return cfg;
+}
+
+/* See config.h. */
+struct ferryd_config *
+config_parse_string(const char *text, const char *name, char **errors)
+{
+	struct parse ps;
+
+	memset(&ps, 0, sizeof(ps));
+	ps.text = text;
+	return parse_run(&ps, name, errors);
+}
+
+/*
+ * The defaults of interface.md and pool.md.  tls_origination is an empty
+ * array rather than NULL, so that users can walk it without a check.
+ * Returns NULL when out of memory; path is NULL.
+ */
+struct ferryd_config *
+config_defaults(void)
+{
+	struct ferryd_config *cfg;
+	struct sockaddr_in *sin;
+	const char *why;
+
+	if ((cfg = calloc(1, sizeof(*cfg))) == NULL)
+		return NULL;
+	if ((cfg->tls_origination = calloc(1, sizeof(char *))) == NULL) {
+		free(cfg);
+		return NULL;
+	}
+
+	sin = (struct sockaddr_in *)&cfg->listen[0].addr;
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(3128);
+	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cfg->listen[0].addrlen = sizeof(*sin);
+	strcpy(cfg->listen[0].text, "127.0.0.1:3128");
+	cfg->n_listen = 1;
+	cfg->workers = 1;
+	cfg->max_clients = 4096;
+	cfg->client_header_timeout = US(30);
+	cfg->client_idle_timeout = US(60);
+	cfg->max_header_size = 64 * 1024;
+	cfg->max_body_size = 64 * 1024 * 1024;
+	cfg->shutdown_timeout = US(10);
+
+	cfg->max_idle = 64;
+	cfg->max_idle_per_address = 16;
+	cfg->keepalive = US(300);
+	cfg->idle_grace = US(1);
+	cfg->max_requests_per_connection = 10000;
+	cfg->max_connection_lifetime = US(3600);
+	cfg->healthcheck_after_idle = US(10);
+	cfg->route_failure_ttl = US(60);
+
+	cfg->connect_timeout = US(10);
+	cfg->read_timeout = US(60);
+	cfg->dns_cache_ttl = US(60);
+	cfg->via = true;
+	cfg->x_forwarded_for = false;
+
+	cfg->tls_verify = true;
+	cfg->tls_session_cache = true;
+
+	acl_add(&cfg->allow, "127.0.0.0/8", &why);
+	acl_add(&cfg->allow, "::1", &why);
+	cfg->connect_ports[0] = 443;
+	cfg->n_connect_ports = 1;
+
+	cfg->syslog_facility = LOG_DAEMON;
+	cfg->log_level = LOG_INFO;
+	return cfg;
+}
+
+/* Frees cfg and every string it owns; NULL is allowed. */
+void
+config_free(struct ferryd_config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	free(cfg->path);
+	free(cfg->tls_ca_file);
+	free_strings(cfg->tls_origination);
+	free(cfg->auth_file);
+	free(cfg->access_log);
+	free(cfg);
+}
+
+/* Port 0 is never a CONNECT target, even with "*". */
+bool
+config_connect_port_allowed(const struct ferryd_config *cfg, uint16_t port)
+{
+	if (port == 0)
+		return false;
+	if (cfg->connect_any_port)
+		return true;
+	for (size_t i = 0; i < cfg->n_connect_ports; i++)
+		if (cfg->connect_ports[i] == port)
+			return true;
+	return false;
+}
