@@ -1,0 +1,57 @@
+/*
+ * address.h - what makes two requests able to share an upstream connection
+ * (struct address), and one concrete way to reach it (struct route).  Both
+ * are value types: copied, compared, never shared.
+ */
+#ifndef FERRYD_ADDRESS_H
+#define FERRYD_ADDRESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define ADDRESS_HOST_MAX 256	/* with the NUL */
+
+/*
+ * The TLS profile is part of the address: connections made with different
+ * verification settings or CA sets must never be shared.  Plain http://
+ * addresses have tls == false and the rest zero.
+ */
+struct tls_profile {
+	bool tls;
+	bool verify;
+	uint32_t ca_id;			/* hash of the CA file path; 0: system store */
+};
+
+struct address {
+	char scheme[8];			/* "http" or "https", lower case */
+	char host[ADDRESS_HOST_MAX];	/* lower case; IPv6 without brackets */
+	uint16_t port;
+	struct tls_profile tls;
+};
+
+/*
+ * Fills addr; the host is lower-cased.  Returns 0, or -1 when the scheme
+ * or host does not fit (the caller answers 400).
+ */
+int address_init(struct address *addr, const char *scheme, const char *host,
+    uint16_t port);
+bool address_equal(const struct address *a, const struct address *b);
+uint32_t address_hash(const struct address *addr);
+/* "http://host:port" ("http://[::1]:8080" for IPv6), always with the port. */
+void address_format(const struct address *addr, char *buf, size_t len);
+
+/* A resolved IP and port. */
+struct route {
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+};
+
+int route_from_sockaddr(struct route *route, const struct sockaddr *sa,
+    socklen_t len);
+bool route_equal(const struct route *a, const struct route *b);
+/* "192.0.2.1:80" or "[2001:db8::1]:80". */
+void route_format(const struct route *route, char *buf, size_t len);
+
+#endif
