@@ -1,0 +1,156 @@
+/*
+ * headers.c - decides which header fields are hop-by-hop (RFC 9110 section
+ * 7.6.1) so that the exchange forwards only end-to-end fields, in either
+ * direction.  Pure string logic over an evkeyvalq; nothing is modified.
+ */
+#include <string.h>
+#include <strings.h>
+#include <sys/queue.h>
+
+#include <event2/keyvalq_struct.h>
+
+#include "headers.h"
+
+/* Always hop-by-hop, whatever Connection says; Content-Length is re-framed. */
+static const char *const hop_names[] = {
+	"Connection",
+	"Keep-Alive",
+	"Proxy-Connection",
+	"Proxy-Authorization",
+	"Proxy-Authenticate",
+	"TE",
+	"Trailer",
+	"Transfer-Encoding",
+	"Upgrade",
+	"Content-Length",
+};
+
+/* Optional whitespace in field values (RFC 9110 section 5.6.3). */
+static bool
+is_ows(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/*
+ * Finds the next element of a comma list starting at *p, OWS-trimmed;
+ * sets *start and *len and advances *p past the comma.  Returns false at
+ * the end of the string.  Empty elements are returned with *len == 0.
+ */
+static bool
+list_next(const char **p, const char **start, size_t *len)
+{
+	const char *s = *p, *e;
+
+	if (*s == '\0')
+		return false;
+	while (is_ows(*s))
+		s++;
+	e = s + strcspn(s, ",");
+	*p = (*e == ',') ? e + 1 : e;
+	while (e > s && is_ows(e[-1]))
+		e--;
+	*start = s;
+	*len = (size_t)(e - s);
+	return true;
+}
+
+/* Adds one lower-cased token to tok unless it is already there. */
+static void
+tokens_add(struct headers_conn_tokens *tok, const char *s, size_t len)
+{
+	char name[64];
+	size_t i;
+
+	if (len >= sizeof(name)) {
+		tok->overflow = true;
+		return;
+	}
+	for (i = 0; i < len; i++) {
+		name[i] = (s[i] >= 'A' && s[i] <= 'Z') ?
+		    s[i] - 'A' + 'a' : s[i];
+	}
+	name[len] = '\0';
+
+	if (strcmp(name, "close") == 0)
+		tok->close = true;
+	else if (strcmp(name, "keep-alive") == 0)
+		tok->keep_alive = true;
+
+	for (i = 0; i < tok->n; i++) {
+		if (strcmp(tok->names[i], name) == 0)
+			return;
+	}
+	if (tok->n == HEADERS_MAX_TOKENS) {
+		tok->overflow = true;
+		return;
+	}
+	memcpy(tok->names[tok->n++], name, len + 1);
+}
+
+/* Resets tok and fills it from every Connection field of h, in order. */
+void
+headers_conn_tokens(const struct evkeyvalq *h,
+    struct headers_conn_tokens *tok)
+{
+	const struct evkeyval *kv;
+	const char *p, *s;
+	size_t len;
+
+	memset(tok, 0, sizeof(*tok));
+	TAILQ_FOREACH(kv, h, next) {
+		if (strcasecmp(kv->key, "Connection") != 0)
+			continue;
+		p = kv->value;
+		while (list_next(&p, &s, &len)) {
+			if (len > 0)
+				tokens_add(tok, s, len);
+		}
+	}
+}
+
+/*
+ * True when name must not be forwarded.  Host never is hop-by-hop, even
+ * when a Connection header lists it.  tok may be NULL (no Connection
+ * header).  On overflow the names that did fit still count and every
+ * other unknown name is forwarded: dropping all unknown fields would strip
+ * Content-Type and the like from a message, which hurts more than passing
+ * on a field that a peer with 33 Connection tokens wanted dropped.
+ */
+bool
+headers_is_hop_by_hop(const char *name,
+    const struct headers_conn_tokens *tok)
+{
+	size_t i;
+
+	if (strcasecmp(name, "Host") == 0)
+		return false;
+	for (i = 0; i < sizeof(hop_names) / sizeof(hop_names[0]); i++) {
+		if (strcasecmp(name, hop_names[i]) == 0)
+			return true;
+	}
+	if (tok == NULL)
+		return false;
+	for (i = 0; i < tok->n; i++) {
+		if (strcasecmp(name, tok->names[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Comma-list membership, as for Connection or Transfer-Encoding values. */
+bool
+headers_list_has(const char *value, const char *token)
+{
+	const char *p = value, *s;
+	size_t len, tlen;
+
+	if (value == NULL || token == NULL)
+		return false;
+	tlen = strlen(token);
+	while (list_next(&p, &s, &len)) {
+		if (len == tlen && strncasecmp(s, token, len) == 0)
+			return true;
+	}
+	return false;
+}

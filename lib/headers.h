@@ -1,0 +1,43 @@
+/*
+ * headers.h - which header fields a proxy forwards (RFC 9110 section 7.6.1).
+ * Hop-by-hop fields are removed both ways: Connection and every field it
+ * names (except Host and Content-Length, which no Connection header may
+ * remove), Keep-Alive, Proxy-Connection, Proxy-Authorization,
+ * Proxy-Authenticate, TE, Trailer, Transfer-Encoding (the body is
+ * re-framed), Upgrade.  Content-Length is also left to the caller, which
+ * frames the message itself.
+ */
+#ifndef FERRYD_HEADERS_H
+#define FERRYD_HEADERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct evkeyvalq;
+
+#define HEADERS_MAX_TOKENS 32
+
+/* The field names a message's Connection headers list, lower case. */
+struct headers_conn_tokens {
+	char names[HEADERS_MAX_TOKENS][64];
+	size_t n;
+	bool close;			/* "close" was among them */
+	bool keep_alive;		/* "keep-alive" was among them */
+	bool overflow;			/* more tokens than fit: unlisted names are forwarded */
+};
+
+/* Collects the tokens of every Connection header in h. */
+void headers_conn_tokens(const struct evkeyvalq *h,
+    struct headers_conn_tokens *tok);
+
+/* True when a field with this name must not be forwarded (see above). */
+bool headers_is_hop_by_hop(const char *name,
+    const struct headers_conn_tokens *tok);
+
+/*
+ * True when the comma-separated list value contains token
+ * (case-insensitive, optional whitespace around elements).
+ */
+bool headers_list_has(const char *value, const char *token);
+
+#endif

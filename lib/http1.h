@@ -1,0 +1,80 @@
+/*
+ * http1.h - the upstream side's HTTP/1.1 response parsing and framing
+ * (RFC 9112): the status line and fields of a response head, which body
+ * framing follows from them (section 6.3), and a strict chunked decoder.
+ * Pure functions over evbuffers; no sockets.
+ */
+#ifndef FERRYD_HTTP1_H
+#define FERRYD_HTTP1_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <event2/keyvalq_struct.h>
+
+struct evbuffer;
+
+enum http1_result {
+	HTTP1_OK,			/* done: a head parsed, a body finished */
+	HTTP1_MORE,			/* need more bytes */
+	HTTP1_ERROR			/* malformed: *why says what; 502 and close */
+};
+
+enum http1_body {
+	HTTP1_BODY_NONE,		/* HEAD, 1xx, 204, 304, or Content-Length: 0 */
+	HTTP1_BODY_LENGTH,		/* content_length bytes */
+	HTTP1_BODY_CHUNKED,		/* decode with http1_chunked_decode() */
+	HTTP1_BODY_CLOSE		/* until the origin closes: not reusable */
+};
+
+/* A parsed response head; owner: the exchange, cleared with http1_response_clear(). */
+struct http1_response {
+	int major, minor;
+	int status;
+	char reason[128];		/* may be empty */
+	struct evkeyvalq headers;	/* as received, in order (duplicates kept) */
+	enum http1_body body;
+	uint64_t content_length;	/* for HTTP1_BODY_LENGTH */
+	bool keep_alive;		/* the origin lets the connection be reused */
+};
+
+void http1_response_init(struct http1_response *r);
+void http1_response_clear(struct http1_response *r);
+
+/*
+ * Parses one response head at the front of buf.  HTTP1_OK: the head is
+ * removed from buf and r filled (for a 1xx interim response too: the
+ * caller checks r->status and parses again).  HTTP1_MORE: nothing removed;
+ * call again with more bytes (HTTP1_ERROR once the head passes max_size).
+ * HTTP1_ERROR: *why is a static reason.  head_request: the request was
+ * HEAD, so the response has no body whatever it says.
+ *
+ * Strict: "HTTP/1.x" version, three-digit status, token field names, no
+ * whitespace before the colon, no control bytes in values, no obs-fold,
+ * Content-Length digits only and one value (identical repeats collapse),
+ * Transfer-Encoding ending in chunked (otherwise close-delimited and not
+ * reusable).  Lines may end in CRLF or a bare LF.
+ */
+enum http1_result http1_parse_response(struct evbuffer *buf,
+    struct http1_response *r, bool head_request, size_t max_size,
+    const char **why);
+
+/* The state of a chunked body being decoded; zero it to start. */
+struct http1_chunked {
+	int state;
+	uint64_t left;			/* data bytes left in this chunk */
+	size_t line_len;
+};
+
+/*
+ * Moves the decoded data of a chunked body from src to dst (without copying
+ * where the data lies whole in src).  HTTP1_OK: the last chunk and trailers
+ * were read (trailers are dropped).  HTTP1_MORE: src is used up.
+ * HTTP1_ERROR: malformed chunk size (hex digits only, no 0x, no sign),
+ * missing CRLF after data, or a line longer than 4 KiB.
+ */
+enum http1_result http1_chunked_decode(struct http1_chunked *c,
+    struct evbuffer *src, struct evbuffer *dst, const char **why);
+
+#endif

@@ -1,0 +1,288 @@
+/*
+ * test_headers.c - unit tests for lib/headers.c: Connection tokens, the
+ * hop-by-hop decision and comma-list membership.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "headers.h"
+
+/* The header list each test fills; fresh for every test. */
+static struct evkeyvalq hdrs;
+
+/* Starts each test with an empty list. */
+static void
+setup(void)
+{
+	TAILQ_INIT(&hdrs);
+}
+
+/* Frees what the test added. */
+static void
+teardown(void)
+{
+	evhttp_clear_headers(&hdrs);
+}
+
+/* Adds a header to the fixture list, failing the test if libevent refuses. */
+static void
+add(const char *name, const char *value)
+{
+	ck_assert_msg(evhttp_add_header(&hdrs, name, value) == 0,
+	    "evhttp_add_header(%s) failed", name);
+}
+
+/* True when tok holds name. */
+static bool
+has_token(const struct headers_conn_tokens *tok, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < tok->n; i++) {
+		if (strcmp(tok->names[i], name) == 0)
+			return true;
+	}
+	return false;
+}
+
+START_TEST(test_tokens_basic)
+{
+	struct headers_conn_tokens tok;
+
+	add("Host", "example.com");
+	add("Connection", " X-Foo ,\tkeep-alive,,  Upgrade ");
+	add("connection", "x-foo, X-Bar");
+	headers_conn_tokens(&hdrs, &tok);
+	ck_assert_uint_eq(tok.n, 4);
+	ck_assert_msg(has_token(&tok, "x-foo"), "x-foo lower-cased and trimmed");
+	ck_assert_msg(has_token(&tok, "keep-alive"), "keep-alive listed");
+	ck_assert_msg(has_token(&tok, "upgrade"), "upgrade listed");
+	ck_assert_msg(has_token(&tok, "x-bar"), "second Connection field read");
+	ck_assert_msg(tok.keep_alive, "keep_alive flag set");
+	ck_assert_msg(!tok.close, "close flag not set");
+	ck_assert_msg(!tok.overflow, "no overflow");
+}
+END_TEST
+
+START_TEST(test_tokens_close)
+{
+	struct headers_conn_tokens tok;
+
+	add("CONNECTION", "CLOSE");
+	headers_conn_tokens(&hdrs, &tok);
+	ck_assert_msg(tok.close, "Close is recognised case-insensitively");
+	ck_assert_msg(!tok.keep_alive, "no keep-alive");
+	ck_assert_uint_eq(tok.n, 1);
+	ck_assert_str_eq(tok.names[0], "close");
+}
+END_TEST
+
+START_TEST(test_tokens_none)
+{
+	struct headers_conn_tokens tok;
+
+	memset(&tok, 0xff, sizeof(tok));
+	add("Keep-Alive", "timeout=5");
+	headers_conn_tokens(&hdrs, &tok);
+	ck_assert_uint_eq(tok.n, 0);
+	ck_assert_msg(!tok.close && !tok.keep_alive && !tok.overflow,
+	    "tok is reset when there is no Connection header");
+}
+END_TEST
+
+START_TEST(test_tokens_overflow_count)
+{
+	struct headers_conn_tokens tok;
+	char value[2048] = "", item[16];
+	int i;
+
+	for (i = 0; i < HEADERS_MAX_TOKENS; i++) {
+		snprintf(item, sizeof(item), "%sx-%d", i ? "," : "", i);
+		strcat(value, item);
+	}
+	add("Connection", value);
+	headers_conn_tokens(&hdrs, &tok);
+	ck_assert_uint_eq(tok.n, HEADERS_MAX_TOKENS);
+	ck_assert_msg(!tok.overflow, "exactly the maximum fits");
+
+	add("Connection", "x-0, close, x-extra");
+	headers_conn_tokens(&hdrs, &tok);
+	ck_assert_msg(tok.overflow, "one more distinct token overflows");
+	ck_assert_msg(tok.close, "flags are still set on overflow");
+	ck_assert_uint_eq(tok.n, HEADERS_MAX_TOKENS);
+	ck_assert_msg(headers_is_hop_by_hop("X-5", &tok),
+	    "stored names stay hop-by-hop on overflow");
+	ck_assert_msg(!headers_is_hop_by_hop("X-Extra", &tok),
+	    "names that did not fit are forwarded");
+	ck_assert_msg(!headers_is_hop_by_hop("Content-Type", &tok),
+	    "unlisted names are forwarded on overflow");
+	ck_assert_msg(headers_is_hop_by_hop("TE", &tok),
+	    "fixed names stay hop-by-hop on overflow");
+}
+END_TEST
+
+START_TEST(test_tokens_overflow_length)
+{
+	struct headers_conn_tokens tok;
+	char longname[80];
+
+	memset(longname, 'a', 63);
+	longname[63] = '\0';
+	add("Connection", longname);
+	headers_conn_tokens(&hdrs, &tok);
+	ck_assert_msg(!tok.overflow, "63 characters fit");
+	ck_assert_uint_eq(tok.n, 1);
+
+	memset(longname, 'b', 64);
+	longname[64] = '\0';
+	add("Connection", longname);
+	headers_conn_tokens(&hdrs, &tok);
+	ck_assert_msg(tok.overflow, "64 characters overflow");
+	ck_assert_uint_eq(tok.n, 1);
+}
+END_TEST
+
+START_TEST(test_tokens_dedup)
+{
+	struct headers_conn_tokens tok;
+
+	add("Connection", "a, A, a");
+	add("Connection", "a");
+	headers_conn_tokens(&hdrs, &tok);
+	ck_assert_uint_eq(tok.n, 1);
+}
+END_TEST
+
+START_TEST(test_fixed_names)
+{
+	static const char *const names[] = {
+		"Connection", "Keep-Alive", "Proxy-Connection",
+		"Proxy-Authorization", "Proxy-Authenticate", "TE", "Trailer",
+		"Transfer-Encoding", "Upgrade", "Content-Length",
+		"connection", "KEEP-ALIVE", "proxy-connection",
+		"proxy-authorization", "PROXY-AUTHENTICATE", "te", "trailer",
+		"transfer-encoding", "UPGRADE", "content-length",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		ck_assert_msg(headers_is_hop_by_hop(names[i], NULL),
+		    "%s is hop-by-hop", names[i]);
+	}
+}
+END_TEST
+
+START_TEST(test_end_to_end_names)
+{
+	static const char *const names[] = {
+		"Host", "Content-Type", "Accept", "Cookie", "Authorization",
+		"Trailers", "TE2", "X-Connection", "Via",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		ck_assert_msg(!headers_is_hop_by_hop(names[i], NULL),
+		    "%s is end-to-end", names[i]);
+	}
+}
+END_TEST
+
+START_TEST(test_listed_names)
+{
+	struct headers_conn_tokens tok;
+
+	add("Connection", "X-Secret, Cookie");
+	headers_conn_tokens(&hdrs, &tok);
+	ck_assert_msg(headers_is_hop_by_hop("x-secret", &tok),
+	    "a listed name is hop-by-hop");
+	ck_assert_msg(headers_is_hop_by_hop("COOKIE", &tok),
+	    "matching is case-insensitive");
+	ck_assert_msg(!headers_is_hop_by_hop("Accept", &tok),
+	    "an unlisted name is forwarded");
+}
+END_TEST
+
+START_TEST(test_host_protected)
+{
+	struct headers_conn_tokens tok;
+
+	add("Connection", "Host, Content-Length");
+	headers_conn_tokens(&hdrs, &tok);
+	ck_assert_msg(!headers_is_hop_by_hop("Host", &tok),
+	    "Host stays even when Connection lists it");
+	ck_assert_msg(!headers_is_hop_by_hop("host", &tok),
+	    "host (lower case) stays too");
+	ck_assert_msg(headers_is_hop_by_hop("Content-Length", &tok),
+	    "Content-Length is the caller's to frame");
+}
+END_TEST
+
+START_TEST(test_list_has)
+{
+	ck_assert_msg(headers_list_has("close", "close"), "single element");
+	ck_assert_msg(headers_list_has("Keep-Alive, Close", "close"),
+	    "case-insensitive, later element");
+	ck_assert_msg(headers_list_has(" \tgzip ,\tchunked\t ", "chunked"),
+	    "OWS around elements");
+	ck_assert_msg(headers_list_has("a,,b", "b"), "empty elements skipped");
+	ck_assert_msg(!headers_list_has("closed", "close"), "no prefix match");
+	ck_assert_msg(!headers_list_has("xclose", "close"), "no suffix match");
+	ck_assert_msg(!headers_list_has("clo se", "close"),
+	    "inner whitespace kept");
+	ck_assert_msg(!headers_list_has("", "close"), "empty value");
+	ck_assert_msg(!headers_list_has(NULL, "close"), "NULL value");
+	ck_assert_msg(!headers_list_has("a, b", ""), "empty token");
+}
+END_TEST
+
+/* One test case per behaviour, each in its own process. */
+static Suite *
+headers_suite(void)
+{
+	Suite *s = suite_create("headers");
+	struct {
+		const char *name;
+		const TTest *fn;
+	} cases[] = {
+		{ "tokens_basic", test_tokens_basic },
+		{ "tokens_close", test_tokens_close },
+		{ "tokens_none", test_tokens_none },
+		{ "tokens_overflow_count", test_tokens_overflow_count },
+		{ "tokens_overflow_length", test_tokens_overflow_length },
+		{ "tokens_dedup", test_tokens_dedup },
+		{ "fixed_names", test_fixed_names },
+		{ "end_to_end_names", test_end_to_end_names },
+		{ "listed_names", test_listed_names },
+		{ "host_protected", test_host_protected },
+		{ "list_has", test_list_has },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		TCase *tc = tcase_create(cases[i].name);
+
+		tcase_add_checked_fixture(tc, setup, teardown);
+		tcase_add_test(tc, cases[i].fn);
+		suite_add_tcase(s, tc);
+	}
+	return s;
+}
+
+/* Exits non-zero when any check fails. */
+int
+main(void)
+{
+	SRunner *sr = srunner_create(headers_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed > 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}
