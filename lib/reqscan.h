@@ -1,0 +1,80 @@
+/*
+ * reqscan.h - a strict scanner of the raw bytes a client sends, fed from
+ * client.c before evhttp parses them.
+ *
+ * Why: libevent 2.1.12's evhttp accepts what a proxy must refuse (two
+ * Content-Lengths, "+5", chunk sizes like "0x5", header values cut at a NUL,
+ * "Content-Length : 3", bodies on HEAD that it then parses as the next
+ * request, ...).  Some of that information is gone once evhttp has parsed
+ * the request, so the scanner checks RFC 9112 syntax on the raw stream, each
+ * byte once, as it arrives.  At the first violation it stops and says where
+ * the offending request began (request_start), so that the caller can take
+ * that request's bytes away before evhttp parses them, answer with status
+ * and why, and close the connection.
+ *
+ * Owner: embedded in the client connection (client.c); no allocations.
+ */
+#ifndef FERRYD_REQSCAN_H
+#define FERRYD_REQSCAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct reqscan_limits {
+	size_t max_header_size;		/* request line + fields + CRLFs; > it: 431 (414 for a long request line) */
+	uint64_t max_body_size;		/* > it: 413 */
+};
+
+struct reqscan {
+	/* results */
+	int status;			/* 0 while clean, else the HTTP status to answer */
+	const char *why;		/* static one-line reason, NULL while clean */
+	uint64_t requests;		/* requests scanned completely */
+	uint64_t offset;		/* bytes of the stream scanned */
+	uint64_t request_start;		/* offset of the request being scanned */
+
+	/* private: the state machine */
+	struct reqscan_limits limits;
+	int state;
+	size_t head_len;		/* bytes of the current head so far */
+	int method;			/* enum in reqscan.c */
+	int major;			/* HTTP/major.minor */
+	int minor;
+	int sub;			/* sub-state of the request-target or of a value */
+	int digits;			/* digits of a number, or bytes of the version */
+	unsigned int port;		/* CONNECT: the port so far */
+	int n_host;
+	int n_content_length;
+	int n_transfer_encoding;
+	bool host_empty;
+	bool chunked;
+	bool expect_bad;
+	uint64_t content_length;
+	uint64_t body_left;		/* CL body or current chunk: bytes still to come */
+	uint64_t body_total;		/* chunked: bytes of data so far */
+	char token[18];			/* the method, or a field name lower-cased */
+	size_t token_len;
+	int field;			/* the field whose value is being scanned */
+	int match;			/* bytes of the expected word matched, -1: not it */
+	int elements;			/* Transfer-Encoding: list elements so far */
+	bool chunked_last;		/* Transfer-Encoding: the last element was chunked */
+};
+
+void reqscan_init(struct reqscan *s, const struct reqscan_limits *limits);
+
+/*
+ * Scans the next n bytes of the stream.  Returns 0 while the stream is
+ * clean, -1 from the first violation on (status and why set; later bytes
+ * are not looked at).  After a CONNECT head the bytes belong to the tunnel
+ * and are not scanned.
+ */
+int reqscan_feed(struct reqscan *s, const char *p, size_t n);
+
+/* Fails the stream from outside (the client header timeout: 408). */
+int reqscan_fail(struct reqscan *s, int status, const char *why);
+
+/* True while part of a request head has arrived but not all of it. */
+bool reqscan_in_head(const struct reqscan *s);
+
+#endif
