@@ -603,7 +603,17 @@ pool_release(struct pool *pool, struct pool_conn *conn,
 	}
 	conn->idle_at = now;
 	link_idle(pool, conn, true);
-	schedule(pool, now, 0);
+	/*
+	 * OkHttp runs a pass at once here.  Only an idle limit can make a pass
+	 * useful now: this connection's keep-alive deadline is later than the
+	 * pass that is always pending while the pool holds a connection.  A
+	 * pass per release cost an evtimer round trip per request (measured:
+	 * see the pool issue's closing note).
+	 */
+	if (pool->counts.idle > pool->params.max_idle ||
+	    conn->group->n_idle > pool->params.max_idle_per_address ||
+	    pool->next_cleanup < 0)
+		schedule(pool, now, 0);
 }
 
 /* The first reason sticks: it is the one that made the conn unusable. */

@@ -745,14 +745,40 @@ START_TEST(test_schedule)
 	ck_assert_int_eq(pool_next_cleanup(pool), 105);
 
 	pool_release(pool, &c1->pc, o1, 20);
-	ck_assert_msg(pool_next_cleanup(pool) == 20,
-	    "release schedules a pass at once");
-	ck_assert_int_eq(pool_cleanup(pool, 20), 100);
+	ck_assert_msg(pool_next_cleanup(pool) == 105,
+	    "a release within the limits keeps the pending pass");
+	ck_assert_int_eq(pool_cleanup(pool, 105), 15);
 	ck_assert_int_eq(pool_next_cleanup(pool), 120);
 
 	pool_evict(pool, &c1->pc, POOL_EVICT_CLOSED_BY_ORIGIN);
 	ck_assert_int_eq(c1->reason, POOL_EVICT_CLOSED_BY_ORIGIN);
 	ck_assert_int_eq(pool_next_cleanup(pool), 120);
+}
+END_TEST
+
+/* Over an idle limit the pass must run now: it may evict (OkHttp's rule). */
+START_TEST(test_release_over_limit_schedules_now)
+{
+	struct fake_conn *c1 = mkconn(0, "a", 0);
+	struct fake_conn *c2 = mkconn(1, "a", 0);
+	struct owner *o1, *o2;
+
+	params.max_idle = 1;
+	params.idle_grace = 0;
+	apply_params();
+	o1 = put_busy(c1, 5);
+	o2 = put_busy(c2, 5);
+	ck_assert_int_eq(pool_cleanup(pool, 5), 100);
+	pool_release(pool, &c1->pc, o1, 10);
+	ck_assert_msg(pool_next_cleanup(pool) == 105,
+	    "one idle of one allowed: the pending pass stays");
+	pool_release(pool, &c2->pc, o2, 12);
+	ck_assert_msg(pool_next_cleanup(pool) == 12,
+	    "two idle of one allowed: a pass at once");
+	ck_assert_int_eq(pool_cleanup(pool, 12), 0);
+	ck_assert_msg(c1->closes == 1 && c1->reason == POOL_EVICT_OVER_LIMIT,
+	    "the longest idle goes first");
+	ck_assert_int_eq(c2->closes, 0);
 }
 END_TEST
 
@@ -911,6 +937,8 @@ START_TEST(test_event_timer)
 	base = event_base_new();
 	ck_assert_msg(base != NULL, "event_base_new");
 	params.keepalive = keepalive;
+	/* Over the per-address limit, a release runs a pass at once. */
+	params.max_idle_per_address = 0;
 	epool = pool_new(&params, &fake_ops, NULL, base);
 	ck_assert_msg(epool != NULL, "pool_new with a base");
 	ck_assert_int_eq(event_base_get_num_events(base,
@@ -1055,6 +1083,8 @@ pool_suite(void)
 	add_case(s, "lifetime", test_lifetime);
 	add_case(s, "max_idle_zero", test_max_idle_zero);
 	add_case(s, "schedule", test_schedule);
+	add_case(s, "release over a limit schedules now",
+	    test_release_over_limit_schedules_now);
 	add_case(s, "counts", test_counts);
 	add_case(s, "release_not_held", test_release_not_held);
 	add_case(s, "evict_in_use_retires", test_evict_in_use_retires);
