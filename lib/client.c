@@ -1,0 +1,283 @@
+/*
+ * client.c - the scanner tap under evhttp on every client connection,
+ * the direct error reply, and the connection's close callback.  See
+ * client.h and reqscan.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/util.h>
+
+#include "acl.h"
+#include "client.h"
+#include "clock.h"
+#include "config.h"
+#include "exchange.h"
+#include "log.h"
+#include "server.h"
+
+#define CLIENT_IO_MAX (1024 * 1024)
+
+/*
+ * Drops what the buffer holds of the request that failed, and anything
+ * after it.  front is the stream offset of the buffer's first byte.
+ */
+static void
+drop_bad_request(struct client *c, struct evbuffer *in, uint64_t front)
+{
+	size_t len = evbuffer_get_length(in);
+	uint64_t keep = c->scan.request_start > front ?
+	    c->scan.request_start - front : 0;
+	struct evbuffer *tmp;
+
+	if (keep == 0) {
+		evbuffer_drain(in, len);
+		return;
+	}
+	/* Earlier pipelined requests stay for evhttp; this one goes. */
+	if ((tmp = evbuffer_new()) == NULL) {
+		evbuffer_drain(in, len);
+		return;
+	}
+	evbuffer_remove_buffer(in, tmp, (size_t)keep);
+	evbuffer_drain(in, evbuffer_get_length(in));
+	evbuffer_add_buffer(in, tmp);
+	evbuffer_free(tmp);
+}
+
+/* The request stream broke: answer once evhttp has nothing else to send. */
+static void
+client_reject(struct client *c)
+{
+	if (c->rejecting || c->closing)
+		return;
+	c->rejecting = true;
+	evtimer_del(c->header_timer);
+	log_info("client %s: %d %s", c->peer_ip, c->scan.status, c->scan.why);
+	if (!c->in_flight)
+		event_active(c->reject_ev, EV_TIMEOUT, 1);
+}
+
+/* Sees every byte before evhttp does (runs as bytes are added). */
+static void
+client_on_input(struct evbuffer *in, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct client *c = arg;
+	struct evbuffer_iovec iov[16];
+	struct evbuffer_ptr pos;
+	size_t len, left;
+	uint64_t front;
+	int n, i;
+
+	if (info->n_added == 0)
+		return;
+	len = evbuffer_get_length(in);
+	if (c->rejecting || c->closing) {
+		evbuffer_drain(in, len);
+		return;
+	}
+	left = info->n_added;
+	/* Only bytes up to a violation get scanned: take the position first. */
+	front = c->scan.offset - (len - left);
+	evbuffer_ptr_set(in, &pos, len - left, EVBUFFER_PTR_SET);
+	while (left > 0) {
+		n = evbuffer_peek(in, (ev_ssize_t)left, &pos, iov, 16);
+		for (i = 0; i < n && i < 16 && left > 0; i++) {
+			size_t chunk = iov[i].iov_len < left ? iov[i].iov_len : left;
+
+			if (reqscan_feed(&c->scan, iov[i].iov_base, chunk) != 0) {
+				drop_bad_request(c, in, front);
+				client_reject(c);
+				return;
+			}
+			left -= chunk;
+		}
+		if (left > 0)
+			evbuffer_ptr_set(in, &pos, len - left, EVBUFFER_PTR_SET);
+	}
+	if (reqscan_in_head(&c->scan)) {
+		if (!evtimer_pending(c->header_timer, NULL)) {
+			struct timeval tv = clock_to_timeval(
+			    c->server->cfg->client_header_timeout);
+			evtimer_add(c->header_timer, &tv);
+		}
+	} else
+		evtimer_del(c->header_timer);
+}
+
+static void
+client_on_header_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct client *c = arg;
+
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+
+	reqscan_fail(&c->scan, 408, "request header timeout");
+	drop_bad_request(c, in, c->scan.offset - evbuffer_get_length(in));
+	client_reject(c);
+}
+
+/* Writes the scanner's error reply straight to the socket, then closes. */
+static void
+client_on_reject(evutil_socket_t fd, short what, void *arg)
+{
+	struct client *c = arg;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	const char *why = c->scan.why != NULL ? c->scan.why : "bad request";
+
+	c->closing = true;
+	evbuffer_drain(bufferevent_get_input(c->bev),
+	    evbuffer_get_length(bufferevent_get_input(c->bev)));
+	bufferevent_disable(c->bev, EV_READ);
+	stats_count_request(&c->server->stats, c->scan.status);
+	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n"
+	    "Content-Type: text/plain; charset=utf-8\r\n"
+	    "Content-Length: %zu\r\nConnection: close\r\n\r\n%s\n",
+	    c->scan.status, server_reason_phrase(c->scan.status),
+	    strlen(why) + 1, why);
+	bufferevent_enable(c->bev, EV_WRITE);
+}
+
+/* Our error reply is out: let evhttp close as if the client had. */
+static void
+client_on_output(struct evbuffer *out, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct client *c = arg;
+
+	if (c->closing && info->n_deleted > 0 && evbuffer_get_length(out) == 0)
+		event_active(c->close_ev, EV_TIMEOUT, 1);
+}
+
+static void
+client_on_close_ev(evutil_socket_t fd, short what, void *arg)
+{
+	struct client *c = arg;
+
+	bufferevent_trigger_event(c->bev, BEV_EVENT_EOF | BEV_EVENT_READING, 0);
+}
+
+/* evhttp is freeing the connection: the exchange in flight goes with it. */
+static void
+client_on_close(struct evhttp_connection *evcon, void *arg)
+{
+	struct client *c = arg;
+
+	if (c->exchange != NULL)
+		exchange_on_client_close(c->exchange);
+	evbuffer_remove_cb_entry(bufferevent_get_input(c->bev), c->scan_cb);
+	evbuffer_remove_cb_entry(bufferevent_get_output(c->bev), c->drain_cb);
+	server_client_closed(c->server, c);
+	event_free(c->setup_ev);
+	event_free(c->header_timer);
+	event_free(c->reject_ev);
+	event_free(c->close_ev);
+	free(c);
+}
+
+/*
+ * Runs right after evhttp has built its connection around our bufferevent
+ * (before any byte is read): the connection object is the bufferevent's
+ * callback argument, and the peer is known.
+ */
+static void
+client_on_setup(evutil_socket_t unused, short what, void *arg)
+{
+	struct client *c = arg;
+	const struct ferryd_config *cfg = c->server->cfg;
+	socklen_t len = sizeof(c->peer);
+	void *cbarg = NULL;
+
+	bufferevent_getcb(c->bev, NULL, NULL, NULL, &cbarg);
+	c->evcon = cbarg;
+	evhttp_connection_set_closecb(c->evcon, client_on_close, c);
+	c->fd = bufferevent_getfd(c->bev);
+	if (getpeername(c->fd, (struct sockaddr *)&c->peer, &len) == 0)
+		c->allowed = acl_match(&cfg->allow, (struct sockaddr *)&c->peer);
+	if (c->peer.ss_family == AF_INET)
+		evutil_inet_ntop(AF_INET,
+		    &((struct sockaddr_in *)&c->peer)->sin_addr, c->peer_ip,
+		    sizeof(c->peer_ip));
+	else if (c->peer.ss_family == AF_INET6)
+		evutil_inet_ntop(AF_INET6,
+		    &((struct sockaddr_in6 *)&c->peer)->sin6_addr, c->peer_ip,
+		    sizeof(c->peer_ip));
+	server_client_add(c->server, c, c->fd);
+}
+
+struct bufferevent *
+client_bev_new(struct event_base *base, void *arg)
+{
+	struct server *srv = arg;
+	const struct ferryd_config *cfg = srv->cfg;
+	struct reqscan_limits limits;
+	struct client *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->server = srv;
+	c->fd = -1;
+	strcpy(c->peer_ip, "-");
+	limits.max_header_size = cfg->max_header_size;
+	limits.max_body_size = cfg->max_body_size;
+	reqscan_init(&c->scan, &limits);
+	c->setup_ev = event_new(base, -1, 0, client_on_setup, c);
+	c->header_timer = evtimer_new(base, client_on_header_timeout, c);
+	c->reject_ev = event_new(base, -1, 0, client_on_reject, c);
+	c->close_ev = event_new(base, -1, 0, client_on_close_ev, c);
+	c->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (c->setup_ev == NULL || c->header_timer == NULL ||
+	    c->reject_ev == NULL || c->close_ev == NULL || c->bev == NULL)
+		goto fail;
+	/* libevent moves 16 KiB per callback by default: too little for bodies. */
+	bufferevent_set_max_single_read(c->bev, CLIENT_IO_MAX);
+	bufferevent_set_max_single_write(c->bev, CLIENT_IO_MAX);
+	c->scan_cb = evbuffer_add_cb(bufferevent_get_input(c->bev),
+	    client_on_input, c);
+	c->drain_cb = evbuffer_add_cb(bufferevent_get_output(c->bev),
+	    client_on_output, c);
+	if (c->scan_cb == NULL || c->drain_cb == NULL)
+		goto fail;
+	event_active(c->setup_ev, EV_TIMEOUT, 1);
+	server_client_opened(srv);
+	return c->bev;
+fail:
+	if (c->bev != NULL)
+		bufferevent_free(c->bev);
+	if (c->setup_ev != NULL)
+		event_free(c->setup_ev);
+	if (c->header_timer != NULL)
+		event_free(c->header_timer);
+	if (c->reject_ev != NULL)
+		event_free(c->reject_ev);
+	if (c->close_ev != NULL)
+		event_free(c->close_ev);
+	free(c);
+	return NULL;
+}
+
+/* The reply to a dispatched request is fully written. */
+static void
+client_on_complete(struct evhttp_request *req, void *arg)
+{
+	struct client *c = arg;
+
+	c->in_flight = false;
+	if (c->rejecting)
+		event_active(c->reject_ev, EV_TIMEOUT, 1);
+}
+
+void
+client_on_dispatch(struct client *c, struct evhttp_request *req)
+{
+	c->in_flight = true;
+	evhttp_request_set_on_complete_cb(req, client_on_complete, c);
+}

@@ -1,0 +1,62 @@
+/*
+ * client.h - one client connection as ferryd sees it below evhttp.
+ *
+ * evhttp reads the socket bufferevent directly, but every byte it reads
+ * has first gone through the strict request scanner (reqscan.h), fed from
+ * a callback on the bufferevent's input buffer, which runs when bytes are
+ * added and so before evhttp parses them.  At the first violation the
+ * client drops the offending request's bytes from the buffer, so evhttp
+ * never sees them, and answers with the scanner's status itself (after
+ * the reply in flight, if any), then closes the connection.  It also owns
+ * the client header timeout (408) and evhttp's close callback, which it
+ * passes on to the exchange in flight.
+ *
+ * Owner: created by evhttp's bufferevent callback, freed from evhttp's
+ * close callback when evhttp frees the connection (client_on_close).
+ */
+#ifndef FERRYD_CLIENT_H
+#define FERRYD_CLIENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "reqscan.h"
+
+struct bufferevent;
+struct event;
+struct event_base;
+struct evbuffer_cb_entry;
+struct evhttp_connection;
+struct evhttp_request;
+struct exchange;
+struct server;
+
+struct client {
+	struct server *server;
+	struct bufferevent *bev;	/* evhttp's; we only watch its input */
+	struct evhttp_connection *evcon;
+	struct evbuffer_cb_entry *scan_cb;
+	struct evbuffer_cb_entry *drain_cb;
+	int fd;
+	struct sockaddr_storage peer;
+	char peer_ip[64];
+	bool allowed;			/* the access list lets it in */
+	struct reqscan scan;
+	struct event *setup_ev;		/* runs once, right after evhttp set up */
+	struct event *header_timer;
+	struct event *reject_ev;	/* sends the scanner's error reply */
+	struct event *close_ev;		/* makes evhttp close after that reply */
+	bool in_flight;			/* a request was dispatched, its reply not done */
+	bool rejecting;			/* a violation waits for its reply */
+	bool closing;			/* our error reply is on its way out */
+	struct exchange *exchange;	/* the exchange in flight, if any */
+};
+
+/* evhttp's bufferevent callback: a new client connection. */
+struct bufferevent *client_bev_new(struct event_base *base, void *arg);
+
+/* evhttp dispatched req on c (reply completion is tracked from here). */
+void client_on_dispatch(struct client *c, struct evhttp_request *req);
+
+#endif

@@ -1,0 +1,781 @@
+/*
+ * exchange.c - one proxied request, from the client's parsed request to
+ * the last byte of the response.  See exchange.h and
+ * shared/design/request-path.md.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <arpa/inet.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/dns.h>
+#include <event2/http.h>
+#include <event2/http_struct.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/util.h>
+
+#include "client.h"
+#include "clock.h"
+#include "config.h"
+#include "exchange.h"
+#include "headers.h"
+#include "log.h"
+#include "owner.h"
+#include "pool.h"
+#include "routedb.h"
+#include "server.h"
+#include "upstream.h"
+
+/* Reply bytes queued for a client before ferryd stops reading the origin. */
+#define CLIENT_OUT_HIGH (1024 * 1024)
+/* Body bytes taken from the origin per read. */
+#define BODY_READ_MAX (256 * 1024)
+
+static void exchange_on_resolved(int result, struct evutil_addrinfo *ai,
+    void *arg);
+static void exchange_on_client_drained(struct evhttp_connection *evcon,
+    void *arg);
+static void acquire_or_connect(struct exchange *ex);
+static void connect_next(struct exchange *ex);
+
+static const char *
+method_name(enum evhttp_cmd_type type)
+{
+	switch (type) {
+	case EVHTTP_REQ_GET:
+		return "GET";
+	case EVHTTP_REQ_POST:
+		return "POST";
+	case EVHTTP_REQ_HEAD:
+		return "HEAD";
+	case EVHTTP_REQ_PUT:
+		return "PUT";
+	case EVHTTP_REQ_DELETE:
+		return "DELETE";
+	case EVHTTP_REQ_OPTIONS:
+		return "OPTIONS";
+	case EVHTTP_REQ_TRACE:
+		return "TRACE";
+	case EVHTTP_REQ_CONNECT:
+		return "CONNECT";
+	case EVHTTP_REQ_PATCH:
+		return "PATCH";
+	}
+	return "GET";
+}
+
+/* RFC 9110 section 9.2.2: safe to send twice. */
+static bool
+method_idempotent(enum evhttp_cmd_type type)
+{
+	return type != EVHTTP_REQ_POST && type != EVHTTP_REQ_PATCH &&
+	    type != EVHTTP_REQ_CONNECT;
+}
+
+/* Frees ex; everything it held has been handed back already. */
+static void
+exchange_free(struct exchange *ex)
+{
+	if (ex->client != NULL && ex->client->exchange == ex)
+		ex->client->exchange = NULL;
+	if (ex->owner != NULL) {
+		owner_kill(ex->owner);
+		owner_unref(ex->owner);
+	}
+	target_clear(&ex->target);
+	http1_response_clear(&ex->resp);
+	if (ex->head != NULL)
+		evbuffer_free(ex->head);
+	if (ex->chunk != NULL)
+		evbuffer_free(ex->chunk);
+	if (ex->raw != NULL)
+		evbuffer_free(ex->raw);
+	free(ex->routes);
+	server_exchange_done(ex->srv, ex);
+	free(ex);
+}
+
+/*
+ * Gives the upstream connection back: to the pool (which keeps it idle
+ * when it may be reused), or closed when it is still connecting.
+ */
+static void
+release_upstream(struct exchange *ex, bool reusable,
+    enum pool_evict_reason why_not)
+{
+	struct upstream *up = ex->up;
+
+	if (up == NULL)
+		return;
+	ex->up = NULL;
+	if (!up->pooled) {
+		upstream_close(up, "abandoned while connecting");
+		return;
+	}
+	if (!reusable)
+		pool_conn_retire(&up->pc, why_not);
+	upstream_detach(up);
+	pool_release(ex->srv->pool, &up->pc, ex->owner, clock_now());
+}
+
+/* Stops whatever is pending on the upstream side. */
+static void
+cancel_upstream(struct exchange *ex, enum pool_evict_reason why)
+{
+	if (ex->dns != NULL) {
+		struct evdns_getaddrinfo_request *dns = ex->dns;
+		ex->dns = NULL;
+		evdns_getaddrinfo_cancel(dns);
+	}
+	release_upstream(ex, false, why);
+}
+
+static void
+log_access(struct exchange *ex)
+{
+	server_access_log(ex->srv, ex->client != NULL ? ex->client->peer_ip : "-",
+	    ex->method, evhttp_request_get_uri(ex->req), ex->status,
+	    ex->bytes_out, clock_now() - ex->started, ex->conn_id, ex->reused);
+}
+
+/*
+ * The request fails before any of the response was sent: the client gets
+ * status and why (the one place is server_reply_error()).
+ */
+static void
+exchange_fail(struct exchange *ex, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+exchange_fail(struct exchange *ex, int status, const char *fmt, ...)
+{
+	char why[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+
+	cancel_upstream(ex, POOL_EVICT_ERROR);
+	ex->status = status;
+	log_info("%s %s: %d %s", ex->method, evhttp_request_get_uri(ex->req),
+	    status, why);
+	log_access(ex);
+	server_reply_error(ex->srv, ex->req, status, why, false);
+	exchange_free(ex);
+}
+
+/*
+ * The response broke after its head went to the client: the only honest
+ * signal left is to close the client connection before the body's end.
+ */
+static void
+exchange_cut(struct exchange *ex, const char *why)
+{
+	struct evhttp_connection *evcon = ex->evcon;
+
+	log_info("%s %s: response cut: %s", ex->method,
+	    evhttp_request_get_uri(ex->req), why);
+	cancel_upstream(ex, POOL_EVICT_ERROR);
+	log_access(ex);
+	/* The client (and the request) die with the connection: part first. */
+	if (ex->client != NULL)
+		ex->client->exchange = NULL;
+	ex->client = NULL;
+	exchange_free(ex);
+	evhttp_connection_free(evcon);
+}
+
+void
+exchange_abort(struct exchange *ex)
+{
+	if (ex->state == EX_STREAMING) {
+		exchange_cut(ex, "ferryd is shutting down");
+		return;
+	}
+	exchange_fail(ex, 503, "ferryd is shutting down");
+}
+
+/* The whole response went to the client. */
+static void
+exchange_finish(struct exchange *ex, bool reusable)
+{
+	/* An origin that answered before taking the whole request is done with it. */
+	if (ex->up != NULL &&
+	    evbuffer_get_length(bufferevent_get_output(ex->up->bev)) != 0)
+		reusable = false;
+	release_upstream(ex, reusable, POOL_EVICT_NOT_REUSABLE);
+	stats_count_request(&ex->srv->stats, ex->status);
+	log_access(ex);
+	evhttp_send_reply_end(ex->req);
+	exchange_free(ex);
+}
+
+/* Appends "name: value\r\n" (no printf: this runs for every field). */
+static void
+add_field(struct evbuffer *buf, const char *name, const char *value)
+{
+	evbuffer_add(buf, name, strlen(name));
+	evbuffer_add(buf, ": ", 2);
+	evbuffer_add(buf, value, strlen(value));
+	evbuffer_add(buf, "\r\n", 2);
+}
+
+/* Writes the upstream request head: origin-form, HTTP/1.1, keep-alive. */
+static int
+build_head(struct exchange *ex)
+{
+	const struct ferryd_config *cfg = ex->srv->cfg;
+	struct evkeyvalq *in = evhttp_request_get_input_headers(ex->req);
+	struct headers_conn_tokens tok;
+	struct evkeyval *h;
+	const char *xff = NULL;
+	int minor = ex->req->minor;
+
+	if ((ex->head = evbuffer_new()) == NULL)
+		return -1;
+	headers_conn_tokens(in, &tok);
+	evbuffer_add(ex->head, ex->method, strlen(ex->method));
+	evbuffer_add(ex->head, " ", 1);
+	evbuffer_add(ex->head, ex->target.path, strlen(ex->target.path));
+	evbuffer_add(ex->head, " HTTP/1.1\r\n", 11);
+	add_field(ex->head, "Host", ex->target.authority);
+	TAILQ_FOREACH(h, in, next) {
+		if (strcasecmp(h->key, "Host") == 0 ||
+		    strcasecmp(h->key, "Expect") == 0 ||
+		    headers_is_hop_by_hop(h->key, &tok))
+			continue;
+		if (cfg->x_forwarded_for &&
+		    strcasecmp(h->key, "X-Forwarded-For") == 0) {
+			xff = h->value;
+			continue;
+		}
+		add_field(ex->head, h->key, h->value);
+	}
+	if (cfg->via)
+		evbuffer_add_printf(ex->head, "Via: 1.%d ferryd\r\n", minor);
+	if (cfg->x_forwarded_for && ex->client != NULL)
+		evbuffer_add_printf(ex->head, "X-Forwarded-For: %s%s%s\r\n",
+		    xff != NULL ? xff : "", xff != NULL ? ", " : "",
+		    ex->client->peer_ip);
+	if (ex->body_len > 0 || evhttp_request_get_command(ex->req) &
+	    (EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH))
+		evbuffer_add_printf(ex->head, "Content-Length: %zu\r\n",
+		    ex->body_len);
+	evbuffer_add(ex->head, "\r\n", 2);
+	return 0;
+}
+
+void
+exchange_start(struct server *srv, struct client *client,
+    struct evhttp_request *req)
+{
+	struct exchange *ex;
+	enum evhttp_cmd_type type = evhttp_request_get_command(req);
+	const char *uri = evhttp_request_get_uri(req);
+	const char *why;
+
+	if ((ex = calloc(1, sizeof(*ex))) == NULL) {
+		server_reply_error(srv, req, 503, "out of memory", true);
+		return;
+	}
+	ex->srv = srv;
+	ex->client = client;
+	ex->req = req;
+	ex->evcon = evhttp_request_get_connection(req);
+	ex->id = ++srv->next_exchange_id;
+	ex->started = clock_now();
+	ex->method = method_name(type);
+	ex->idempotent = method_idempotent(type);
+	ex->head_request = type == EVHTTP_REQ_HEAD;
+	ex->attempt = 1;
+	http1_response_init(&ex->resp);
+	TAILQ_INSERT_TAIL(&srv->exchanges, ex, entry);
+	srv->stats.exchanges_active++;
+	client->exchange = ex;
+
+	if (target_parse(&ex->target, uri, false, type == EVHTTP_REQ_OPTIONS,
+	    &why) != 0) {
+		exchange_fail(ex, 400, "bad request target: %s", why);
+		return;
+	}
+	if (ex->target.form != TARGET_ABSOLUTE) {
+		exchange_fail(ex, 400, "not a proxy request: use http://host/path");
+		return;
+	}
+	if (strcmp(ex->target.scheme, "http") != 0) {
+		exchange_fail(ex, 501, "%s:// targets are not supported yet",
+		    ex->target.scheme);
+		return;
+	}
+	if (address_init(&ex->address, ex->target.scheme, ex->target.host,
+	    ex->target.port) != 0) {
+		exchange_fail(ex, 400, "bad request target: host name too long");
+		return;
+	}
+	ex->owner = owner_new(ex->method, uri, clock_wall());
+	ex->body_len = evbuffer_get_length(evhttp_request_get_input_buffer(req));
+	if (ex->owner == NULL || (ex->chunk = evbuffer_new()) == NULL ||
+	    (ex->raw = evbuffer_new()) == NULL ||
+	    build_head(ex) != 0) {
+		exchange_fail(ex, 503, "out of memory");
+		return;
+	}
+	acquire_or_connect(ex);
+}
+
+/* Hands the request to ex->up, which is allocated to ex. */
+static void
+send_request(struct exchange *ex)
+{
+	struct evbuffer *out = bufferevent_get_output(ex->up->bev);
+
+	ex->state = EX_WAITING;
+	ex->conn_id = ex->up->pc.id;
+	ex->got_bytes = false;
+	upstream_attach(ex->up, ex);
+	evbuffer_add(out, evbuffer_pullup(ex->head, -1),
+	    evbuffer_get_length(ex->head));
+	/* A reference, not a copy: the body stays whole for a retry. */
+	if (ex->body_len > 0)
+		evbuffer_add_buffer_reference(out,
+		    evhttp_request_get_input_buffer(ex->req));
+}
+
+static void
+acquire_or_connect(struct exchange *ex)
+{
+	struct pool_conn *pc = NULL;
+	struct evutil_addrinfo hints;
+	struct evdns_getaddrinfo_request *dns;
+	struct route *r;
+	char port[8];
+
+	/* A retry always takes a fresh connection. */
+	if (ex->attempt == 1)
+		pc = pool_acquire(ex->srv->pool, &ex->address, ex->owner,
+		    clock_now());
+	if (pc != NULL) {
+		ex->up = (struct upstream *)pc;
+		ex->reused = true;
+		send_request(ex);
+		return;
+	}
+	ex->reused = false;
+	/* Most requests reuse a connection: routes are only made for a connect. */
+	if (ex->routes == NULL &&
+	    (ex->routes = calloc(EXCHANGE_MAX_ROUTES, sizeof(*ex->routes))) == NULL) {
+		exchange_fail(ex, 503, "out of memory");
+		return;
+	}
+	r = &ex->routes[0];
+	if (ex->n_routes > 0) {
+		ex->route_i = 0;
+		routedb_order(pool_routedb(ex->srv->pool), ex->routes,
+		    ex->n_routes, clock_now());
+		connect_next(ex);
+		return;
+	}
+
+	/* An IP literal needs no resolver. */
+	memset(r, 0, sizeof(*r));
+	if (inet_pton(AF_INET, ex->target.host,
+	    &((struct sockaddr_in *)&r->addr)->sin_addr) == 1) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&r->addr;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(ex->target.port);
+		r->addrlen = sizeof(*sin);
+		ex->n_routes = 1;
+	} else if (inet_pton(AF_INET6, ex->target.host,
+	    &((struct sockaddr_in6 *)&r->addr)->sin6_addr) == 1) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&r->addr;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(ex->target.port);
+		r->addrlen = sizeof(*sin6);
+		ex->n_routes = 1;
+	}
+	if (ex->n_routes > 0) {
+		connect_next(ex);
+		return;
+	}
+
+	ex->state = EX_RESOLVING;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	hints.ai_flags = EVUTIL_AI_ADDRCONFIG;
+	snprintf(port, sizeof(port), "%u", ex->target.port);
+	/* The answer may come before the call returns (the hosts file). */
+	ex->dns_in_call = true;
+	dns = evdns_getaddrinfo(ex->srv->dns, ex->target.host, port, &hints,
+	    exchange_on_resolved, ex);
+	ex->dns_in_call = false;
+	if (ex->dns_done)
+		exchange_on_resolved(ex->dns_error, NULL, ex);
+	else
+		ex->dns = dns;
+}
+
+static void
+exchange_on_resolved(int result, struct evutil_addrinfo *ai, void *arg)
+{
+	struct exchange *ex = arg;
+	struct evutil_addrinfo *p;
+
+	if (result == EVUTIL_EAI_CANCEL)
+		return;
+	if (!ex->dns_done) {
+		ex->dns = NULL;
+		ex->dns_done = true;
+		ex->dns_error = result;
+		for (p = ai; p != NULL && ex->n_routes < EXCHANGE_MAX_ROUTES;
+		    p = p->ai_next)
+			if (route_from_sockaddr(&ex->routes[ex->n_routes],
+			    p->ai_addr, p->ai_addrlen) == 0)
+				ex->n_routes++;
+		if (ai != NULL)
+			evutil_freeaddrinfo(ai);
+		if (ex->dns_in_call)
+			return;
+	}
+	if (ex->n_routes == 0) {
+		exchange_fail(ex, 502, "cannot resolve %s: %s", ex->target.host,
+		    result != 0 ? evutil_gai_strerror(result) : "no address");
+		return;
+	}
+	routedb_order(pool_routedb(ex->srv->pool), ex->routes, ex->n_routes,
+	    clock_now());
+	connect_next(ex);
+}
+
+/* Tries the routes in order until one connect starts. */
+static void
+connect_next(struct exchange *ex)
+{
+	char where[ADDRESS_HOST_MAX + 16];
+	int error;
+
+	ex->state = EX_CONNECTING;
+	while (ex->route_i < ex->n_routes) {
+		struct route *r = &ex->routes[ex->route_i];
+
+		ex->up = upstream_connect(ex->srv, &ex->address, r, ex, &error);
+		if (ex->up != NULL)
+			return;
+		ex->connect_error = error;
+		ex->srv->stats.route_failures++;
+		routedb_failed(pool_routedb(ex->srv->pool), r, clock_now());
+		ex->route_i++;
+	}
+	snprintf(where, sizeof(where), "%s:%u", ex->target.host,
+	    ex->target.port);
+	if (ex->connect_timed_out)
+		exchange_fail(ex, 504, "connect to %s timed out", where);
+	else
+		exchange_fail(ex, 502, "cannot connect to %s: %s", where,
+		    strerror(ex->connect_error != 0 ? ex->connect_error :
+		    ECONNREFUSED));
+}
+
+void
+exchange_on_connected(struct exchange *ex, struct upstream *up)
+{
+	int64_t now = clock_now();
+
+	routedb_connected(pool_routedb(ex->srv->pool), &up->pc.route);
+	up->pc.created_at = now;
+	up->pooled = true;
+	pool_put(ex->srv->pool, &up->pc, ex->owner, now);
+	send_request(ex);
+}
+
+void
+exchange_on_connect_failed(struct exchange *ex, struct upstream *up,
+    short what)
+{
+	int error = EVUTIL_SOCKET_ERROR();
+
+	ex->up = NULL;
+	upstream_close(up, "connect failed");
+	if (what & BEV_EVENT_TIMEOUT) {
+		ex->connect_timed_out = true;
+		error = ETIMEDOUT;
+	}
+	ex->connect_error = error != 0 ? error : ECONNREFUSED;
+	ex->srv->stats.route_failures++;
+	routedb_failed(pool_routedb(ex->srv->pool), &ex->routes[ex->route_i],
+	    clock_now());
+	ex->route_i++;
+	connect_next(ex);
+}
+
+/*
+ * The reused connection died before a byte of the response came: the
+ * origin closed it while the request was on its way.  One retry on a
+ * fresh connection, when sending the request twice is harmless.
+ */
+static bool
+retry_allowed(const struct exchange *ex)
+{
+	return ex->reused && ex->attempt == 1 && !ex->got_bytes &&
+	    (ex->idempotent || ex->body_len == 0);
+}
+
+static void
+exchange_retry(struct exchange *ex)
+{
+	log_debug("%s %s: connection %llu closed by the origin, retrying",
+	    ex->method, evhttp_request_get_uri(ex->req),
+	    (unsigned long long)ex->conn_id);
+	ex->srv->stats.retries++;
+	release_upstream(ex, false, POOL_EVICT_CLOSED_BY_ORIGIN);
+	ex->attempt = 2;
+	acquire_or_connect(ex);
+}
+
+/* Sends what ex->chunk holds; pauses the origin while the client lags. */
+static void
+send_chunk(struct exchange *ex)
+{
+	struct bufferevent *cbev;
+	size_t n = evbuffer_get_length(ex->chunk);
+
+	if (n == 0)
+		return;
+	ex->bytes_out += n;
+	evhttp_send_reply_chunk_with_cb(ex->req, ex->chunk,
+	    exchange_on_client_drained, ex);
+	cbev = evhttp_connection_get_bufferevent(ex->evcon);
+	if (evbuffer_get_length(bufferevent_get_output(cbev)) > CLIENT_OUT_HIGH &&
+	    !ex->paused && ex->up != NULL) {
+		ex->paused = true;
+		upstream_set_reading(ex->up, false);
+	}
+}
+
+static void
+exchange_on_client_drained(struct evhttp_connection *evcon, void *arg)
+{
+	struct exchange *ex = arg;
+
+	if (ex->paused && ex->up != NULL) {
+		ex->paused = false;
+		upstream_set_reading(ex->up, true);
+	}
+}
+
+/* Copies the response head to the client and starts the reply. */
+static void
+start_reply(struct exchange *ex)
+{
+	struct http1_response *r = &ex->resp;
+	struct evkeyvalq *out = evhttp_request_get_output_headers(ex->req);
+	struct headers_conn_tokens tok;
+	struct evkeyval *h;
+	const char *cl;
+	char len[32];
+
+	headers_conn_tokens(&r->headers, &tok);
+	TAILQ_FOREACH(h, &r->headers, next)
+		if (!headers_is_hop_by_hop(h->key, &tok))
+			evhttp_add_header(out, h->key, h->value);
+	if (ex->srv->cfg->via) {
+		snprintf(len, sizeof(len), "1.%d ferryd", r->minor);
+		evhttp_add_header(out, "Via", len);
+	}
+	switch (r->body) {
+	case HTTP1_BODY_LENGTH:
+		snprintf(len, sizeof(len), "%" PRIu64, r->content_length);
+		evhttp_add_header(out, "Content-Length", len);
+		break;
+	case HTTP1_BODY_NONE:
+		/* HEAD and 304 describe the body they do not carry. */
+		cl = evhttp_find_header(&r->headers, "Content-Length");
+		if ((ex->head_request || r->status == 304) && cl != NULL)
+			evhttp_add_header(out, "Content-Length", cl);
+		else if (r->status != 204 && r->status != 304)
+			evhttp_add_header(out, "Content-Length", "0");
+		break;
+	case HTTP1_BODY_CHUNKED:
+	case HTTP1_BODY_CLOSE:
+		/*
+		 * No length: an HTTP/1.1 client gets chunks; an HTTP/1.0
+		 * client gets a body that ends when ferryd closes.
+		 */
+		if (ex->req->minor == 0)
+			evhttp_remove_header(
+			    evhttp_request_get_input_headers(ex->req),
+			    "Connection");
+		break;
+	}
+	ex->status = r->status;
+	ex->state = EX_STREAMING;
+	ex->body_left = r->content_length;
+	evhttp_send_reply_start(ex->req, r->status,
+	    r->reason[0] != '\0' ? r->reason : NULL);
+}
+
+/*
+ * Takes more of the body from the socket than libevent's 4 KiB reads
+ * would (a 1 MiB body otherwise costs hundreds of callbacks).  Returns
+ * false when the exchange ended here.
+ */
+static bool
+read_more(struct exchange *ex)
+{
+	size_t want = BODY_READ_MAX, have = evbuffer_get_length(ex->raw);
+
+	if (ex->paused || have >= BODY_READ_MAX)
+		return true;
+	want -= have;
+	if (ex->resp.body == HTTP1_BODY_LENGTH) {
+		if (ex->body_left <= have)
+			return true;
+		if (ex->body_left - have < want)
+			want = (size_t)(ex->body_left - have);
+	}
+	if (upstream_read_more(ex->up, ex->raw, want) >= 0)
+		return true;
+	if (errno == 0 && ex->resp.body == HTTP1_BODY_CLOSE)
+		return true;	/* the bev reports the EOF and ends the body */
+	exchange_cut(ex, errno == 0 ? "origin closed the connection" :
+	    strerror(errno));
+	return false;
+}
+
+/* Moves response body bytes to the client; finishes at the body's end. */
+static void
+pump_body(struct exchange *ex)
+{
+	struct evbuffer *in = ex->raw;
+	enum http1_result res;
+	const char *why;
+	size_t n;
+
+	evbuffer_add_buffer(in, bufferevent_get_input(ex->up->bev));
+	if (ex->resp.body != HTTP1_BODY_NONE && !read_more(ex))
+		return;
+	switch (ex->resp.body) {
+	case HTTP1_BODY_NONE:
+		exchange_finish(ex, ex->resp.keep_alive &&
+		    evbuffer_get_length(in) == 0);
+		return;
+	case HTTP1_BODY_LENGTH:
+		n = evbuffer_get_length(in);
+		if (n > ex->body_left)
+			n = (size_t)ex->body_left;
+		evbuffer_remove_buffer(in, ex->chunk, n);
+		ex->body_left -= n;
+		send_chunk(ex);
+		if (ex->body_left == 0)
+			exchange_finish(ex, ex->resp.keep_alive &&
+			    evbuffer_get_length(in) == 0);
+		return;
+	case HTTP1_BODY_CHUNKED:
+		res = http1_chunked_decode(&ex->chunked, in, ex->chunk, &why);
+		send_chunk(ex);
+		if (res == HTTP1_ERROR)
+			exchange_cut(ex, why);
+		else if (res == HTTP1_OK)
+			exchange_finish(ex, ex->resp.keep_alive &&
+			    evbuffer_get_length(in) == 0);
+		return;
+	case HTTP1_BODY_CLOSE:
+		evbuffer_add_buffer(ex->chunk, in);
+		send_chunk(ex);
+		return;
+	}
+}
+
+void
+exchange_on_upstream_read(struct exchange *ex)
+{
+	struct evbuffer *in = bufferevent_get_input(ex->up->bev);
+	enum http1_result res;
+	const char *why;
+
+	if (evbuffer_get_length(in) > 0)
+		ex->got_bytes = true;
+	while (!ex->have_head) {
+		res = http1_parse_response(in, &ex->resp, ex->head_request,
+		    ex->srv->cfg->max_header_size, &why);
+		if (res == HTTP1_MORE)
+			return;
+		if (res == HTTP1_ERROR) {
+			exchange_fail(ex, 502, "bad response from origin: %s",
+			    why);
+			return;
+		}
+		if (ex->resp.status >= 200) {
+			ex->have_head = true;
+			start_reply(ex);
+			break;
+		}
+		if (ex->resp.status == 101) {
+			exchange_fail(ex, 502,
+			    "origin switched protocols without being asked");
+			return;
+		}
+		/* An interim response (100, 102, 103): the real one follows. */
+		http1_response_clear(&ex->resp);
+		http1_response_init(&ex->resp);
+	}
+	pump_body(ex);
+}
+
+void
+exchange_on_upstream_event(struct exchange *ex, short what)
+{
+	const char *what_text = (what & BEV_EVENT_EOF) ?
+	    "origin closed the connection" : "origin connection failed";
+
+	if (what & BEV_EVENT_TIMEOUT) {
+		if (ex->state == EX_STREAMING)
+			exchange_cut(ex, "origin stopped sending");
+		else
+			exchange_fail(ex, 504, "origin did not answer within %.0f s",
+			    (double)ex->srv->cfg->read_timeout / 1e6);
+		return;
+	}
+	if (ex->state == EX_STREAMING) {
+		if ((what & BEV_EVENT_EOF) && ex->resp.body == HTTP1_BODY_CLOSE) {
+			/* The end of a close-delimited body. */
+			evbuffer_add_buffer(ex->raw,
+			    bufferevent_get_input(ex->up->bev));
+			evbuffer_add_buffer(ex->chunk, ex->raw);
+			send_chunk(ex);
+			exchange_finish(ex, false);
+		} else
+			exchange_cut(ex, what_text);
+		return;
+	}
+	if (retry_allowed(ex)) {
+		exchange_retry(ex);
+		return;
+	}
+	exchange_fail(ex, 502, "%s before a complete response", what_text);
+}
+
+/*
+ * The client connection is going away (evhttp is freeing it): stop the
+ * upstream side at once.  When evhttp has detached the request from the
+ * connection, freeing the request is ours.
+ */
+void
+exchange_on_client_close(struct exchange *ex)
+{
+	log_debug("%s %s: client went away", ex->method,
+	    evhttp_request_get_uri(ex->req));
+	cancel_upstream(ex, POOL_EVICT_NOT_REUSABLE);
+	ex->status = 499;
+	log_access(ex);
+	if (evhttp_request_get_connection(ex->req) == NULL)
+		evhttp_request_free(ex->req);
+	exchange_free(ex);
+}

@@ -1,0 +1,105 @@
+/*
+ * exchange.h - one request relayed between a client request (evhttp) and
+ * an upstream connection: target, address, pool acquisition or connect,
+ * the upstream request, the streamed response, the safe retry, release.
+ *
+ * Owner: the server's list of exchanges, from exchange_start() until the
+ * reply ends or the client goes away; it owns its owner token, its
+ * allocation on the upstream connection (until pool_release) and, while
+ * connecting, the upstream itself.
+ */
+#ifndef FERRYD_EXCHANGE_H
+#define FERRYD_EXCHANGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "address.h"
+#include "http1.h"
+#include "target.h"
+
+#define EXCHANGE_MAX_ROUTES 16
+
+struct client;
+struct evbuffer;
+struct evdns_getaddrinfo_request;
+struct evhttp_connection;
+struct evhttp_request;
+struct owner;
+struct server;
+struct upstream;
+
+enum exchange_state {
+	EX_RESOLVING,
+	EX_CONNECTING,
+	EX_WAITING,			/* request sent, waiting for the response head */
+	EX_STREAMING			/* response head sent, body flowing */
+};
+
+struct exchange {
+	struct server *srv;
+	struct client *client;
+	struct evhttp_request *req;
+	struct evhttp_connection *evcon;
+	struct owner *owner;		/* one reference */
+	uint64_t id;
+	enum exchange_state state;
+	int64_t started;		/* monotonic */
+
+	const char *method;
+	bool idempotent;
+	bool head_request;
+	struct target target;
+	struct address address;
+	struct evbuffer *head;		/* the upstream request head, kept for a retry */
+	size_t body_len;
+
+	struct evdns_getaddrinfo_request *dns;
+	bool dns_in_call, dns_done;
+	int dns_error;
+	struct route *routes;		/* EXCHANGE_MAX_ROUTES, made when connecting */
+	size_t n_routes, route_i;
+	int connect_error;		/* errno of the last failed connect */
+	bool connect_timed_out;
+
+	struct upstream *up;		/* allocated to us, or connecting */
+	uint64_t conn_id;
+	bool reused;
+	int attempt;			/* 1, or 2 on the retry */
+	bool got_bytes;			/* the origin sent something on this attempt */
+
+	struct http1_response resp;
+	bool have_head;
+	struct http1_chunked chunked;
+	uint64_t body_left;
+	struct evbuffer *raw;		/* response bytes taken from the origin */
+	struct evbuffer *chunk;		/* body bytes on their way to the client */
+	uint64_t bytes_out;
+	bool paused;			/* upstream reading paused: client is slow */
+	int status;
+
+	TAILQ_ENTRY(exchange) entry;
+};
+
+/* Takes over req (an absolute-form proxy request) and relays it. */
+void exchange_start(struct server *srv, struct client *client,
+    struct evhttp_request *req);
+
+/* Ends ex at once (shutdown): the client connection is closed. */
+void exchange_abort(struct exchange *ex);
+
+/* Calls from upstream.c. */
+void exchange_on_connected(struct exchange *ex, struct upstream *up);
+void exchange_on_connect_failed(struct exchange *ex, struct upstream *up,
+    short what);
+void exchange_on_upstream_read(struct exchange *ex);
+void exchange_on_upstream_event(struct exchange *ex, short what);
+
+/*
+ * From client.c: evhttp is freeing the client connection; ex ends now.
+ * When evhttp has detached the request, ex frees it.
+ */
+void exchange_on_client_close(struct exchange *ex);
+
+#endif

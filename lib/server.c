@@ -1,0 +1,492 @@
+/*
+ * server.c - the evhttp front of one worker: listeners, access list,
+ * request routing, ferryd's own pages and error replies.  See server.h.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/http_struct.h>
+#include <event2/listener.h>
+
+#include "client.h"
+#include "clock.h"
+#include "config.h"
+#include "exchange.h"
+#include "log.h"
+#include "pool.h"
+#include "server.h"
+#include "upstream.h"
+
+static const struct {
+	int status;
+	const char *reason;
+} reasons[] = {
+	{ 400, "Bad Request" },
+	{ 403, "Forbidden" },
+	{ 404, "Not Found" },
+	{ 405, "Method Not Allowed" },
+	{ 407, "Proxy Authentication Required" },
+	{ 408, "Request Timeout" },
+	{ 413, "Content Too Large" },
+	{ 414, "URI Too Long" },
+	{ 417, "Expectation Failed" },
+	{ 431, "Request Header Fields Too Large" },
+	{ 500, "Internal Server Error" },
+	{ 501, "Not Implemented" },
+	{ 502, "Bad Gateway" },
+	{ 503, "Service Unavailable" },
+	{ 504, "Gateway Timeout" },
+	{ 505, "HTTP Version Not Supported" },
+};
+
+const char *
+server_reason_phrase(int status)
+{
+	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+		if (reasons[i].status == status)
+			return reasons[i].reason;
+	return NULL;
+}
+
+void
+server_reply_error(struct server *srv, struct evhttp_request *req,
+    int status, const char *why, bool close)
+{
+	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+	struct evbuffer *body = evbuffer_new();
+
+	evhttp_clear_headers(out);
+	evhttp_add_header(out, "Content-Type", "text/plain; charset=utf-8");
+	if (close)
+		evhttp_add_header(out, "Connection", "close");
+	if (body != NULL)
+		evbuffer_add_printf(body, "%s\n", why);
+	stats_count_request(&srv->stats, status);
+	evhttp_send_reply(req, status, server_reason_phrase(status), body);
+	if (body != NULL)
+		evbuffer_free(body);
+}
+
+/* Answers with a page of ferryd's own. */
+static void
+reply_page(struct server *srv, struct evhttp_request *req,
+    const char *content_type, struct evbuffer *body)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", content_type);
+	stats_count_request(&srv->stats, 200);
+	evhttp_send_reply(req, 200, "OK", body);
+}
+
+/* Origin-form requests are for ferryd itself. */
+static void
+serve_page(struct server *srv, struct evhttp_request *req)
+{
+	const char *uri = evhttp_request_get_uri(req);
+	enum evhttp_cmd_type type = evhttp_request_get_command(req);
+	struct evbuffer *body;
+	size_t len = strcspn(uri, "?");
+
+	if (type != EVHTTP_REQ_GET && type != EVHTTP_REQ_HEAD) {
+		server_reply_error(srv, req, 405,
+		    "ferryd's own pages take GET only", false);
+		return;
+	}
+	if ((body = evbuffer_new()) == NULL) {
+		server_reply_error(srv, req, 503, "out of memory", true);
+		return;
+	}
+	if (len == 8 && strncmp(uri, "/metrics", len) == 0) {
+		stats_render_metrics(&srv->stats, srv->pool, body);
+		reply_page(srv, req, "text/plain; version=0.0.4; charset=utf-8",
+		    body);
+	} else if (len == 6 && strncmp(uri, "/stats", len) == 0) {
+		stats_render_json(&srv->stats, srv->pool,
+		    clock_now() - srv->started, body);
+		reply_page(srv, req, "application/json", body);
+	} else
+		server_reply_error(srv, req, 400,
+		    "this is a proxy: send absolute-form requests "
+		    "(http://host/path); its own pages are /metrics and /stats",
+		    false);
+	evbuffer_free(body);
+}
+
+static void
+server_on_request(struct evhttp_request *req, void *arg)
+{
+	struct server *srv = arg;
+	struct client *c = server_client_of(srv, req);
+	const char *uri = evhttp_request_get_uri(req);
+
+	/*
+	 * evhttp applies Proxy-Connection keep-alive rules to requests for
+	 * hosts it does not serve; ferryd follows RFC 9112's Connection rules
+	 * (curl and wrk send no Proxy-Connection).
+	 */
+	req->flags &= ~EVHTTP_PROXY_REQUEST;
+	if (c == NULL) {
+		/* evhttp fell back to a bufferevent of its own: unscanned. */
+		server_reply_error(srv, req, 503, "out of memory", true);
+		return;
+	}
+	client_on_dispatch(c, req);
+	if (!c->allowed) {
+		log_notice("client %s: access denied", c->peer_ip);
+		server_reply_error(srv, req, 403, "access denied", true);
+		return;
+	}
+	if (srv->stopping) {
+		server_reply_error(srv, req, 503, "ferryd is shutting down", true);
+		return;
+	}
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_CONNECT) {
+		server_reply_error(srv, req, 501,
+		    "CONNECT tunnels are not supported yet", false);
+		return;
+	}
+	if (uri[0] == '/' || strcmp(uri, "*") == 0) {
+		serve_page(srv, req);
+		return;
+	}
+	exchange_start(srv, c, req);
+}
+
+static void
+set_accepting(struct server *srv, bool on)
+{
+	if (srv->accepting == on)
+		return;
+	srv->accepting = on;
+	for (size_t i = 0; i < srv->n_listeners; i++) {
+		if (on)
+			evconnlistener_enable(srv->listeners[i]);
+		else
+			evconnlistener_disable(srv->listeners[i]);
+	}
+	if (!on && !srv->stopping)
+		log_warn("max_clients (%d) reached: not accepting for now",
+		    srv->cfg->max_clients);
+}
+
+void
+server_client_opened(struct server *srv)
+{
+	srv->stats.client_connections_accepted++;
+	if (++srv->stats.clients_active >= srv->cfg->max_clients)
+		set_accepting(srv, false);
+}
+
+void
+server_client_add(struct server *srv, struct client *c, int fd)
+{
+	if (fd < 0)
+		return;
+	if (fd >= srv->clients_cap) {
+		int cap = srv->clients_cap ? srv->clients_cap : 256;
+		struct client **p;
+
+		while (cap <= fd)
+			cap *= 2;
+		if ((p = realloc(srv->clients, (size_t)cap * sizeof(*p))) == NULL)
+			return;
+		memset(p + srv->clients_cap, 0,
+		    (size_t)(cap - srv->clients_cap) * sizeof(*p));
+		srv->clients = p;
+		srv->clients_cap = cap;
+	}
+	srv->clients[fd] = c;
+}
+
+void
+server_client_closed(struct server *srv, struct client *c)
+{
+	if (c->fd >= 0 && c->fd < srv->clients_cap &&
+	    srv->clients[c->fd] == c)
+		srv->clients[c->fd] = NULL;
+	srv->stats.clients_active--;
+	if (!srv->stopping && srv->stats.clients_active < srv->cfg->max_clients)
+		set_accepting(srv, true);
+}
+
+struct client *
+server_client_of(struct server *srv, struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct bufferevent *bev;
+	int fd;
+
+	if (evcon == NULL)
+		return NULL;
+	bev = evhttp_connection_get_bufferevent(evcon);
+	fd = bufferevent_getfd(bev);
+	if (fd < 0 || fd >= srv->clients_cap || srv->clients[fd] == NULL ||
+	    srv->clients[fd]->bev != bev)
+		return NULL;
+	return srv->clients[fd];
+}
+
+void
+server_access_log(struct server *srv, const char *client_ip,
+    const char *method, const char *target, int status, uint64_t bytes,
+    int64_t duration, uint64_t conn_id, bool reused)
+{
+	char when[40];
+	const char *log = srv->cfg->access_log;
+
+	if (log == NULL)
+		return;
+	clock_format_iso(clock_wall(), when, sizeof(when));
+	if (strcmp(log, "syslog") == 0)
+		log_info("access: %s %s %s %s %d %" PRIu64 " %" PRId64 " %" PRIu64
+		    " %s", when, client_ip, method, target, status, bytes,
+		    duration / 1000, conn_id, reused ? "reused" : "new");
+	else if (srv->access_log != NULL)
+		fprintf(srv->access_log, "%s %s %s %s %d %" PRIu64 " %" PRId64
+		    " %" PRIu64 " %s\n", when, client_ip, method, target, status,
+		    bytes, duration / 1000, conn_id, reused ? "reused" : "new");
+}
+
+static int
+open_access_log(struct server *srv)
+{
+	const char *path = srv->cfg->access_log;
+
+	if (srv->access_log != NULL) {
+		fclose(srv->access_log);
+		srv->access_log = NULL;
+	}
+	if (path == NULL || strcmp(path, "syslog") == 0)
+		return 0;
+	if ((srv->access_log = fopen(path, "a")) == NULL) {
+		log_err("access_log %s: %s", path, strerror(errno));
+		return -1;
+	}
+	setvbuf(srv->access_log, NULL, _IOLBF, 0);
+	return 0;
+}
+
+/* Applies the settings a reload may change. */
+static void
+apply_config(struct server *srv)
+{
+	const struct ferryd_config *cfg = srv->cfg;
+	struct pool_params params;
+	struct timeval tv = clock_to_timeval(cfg->client_idle_timeout);
+
+	/* The scanner enforces the exact limits first; these are a backstop. */
+	evhttp_set_max_headers_size(srv->http, cfg->max_header_size + 1024);
+	evhttp_set_max_body_size(srv->http, cfg->max_body_size);
+	evhttp_set_timeout_tv(srv->http, &tv);
+	pool_params_from_config(&params, cfg);
+	pool_set_params(srv->pool, &params);
+	log_set_level(cfg->log_level);
+}
+
+static int
+bind_listeners(struct server *srv)
+{
+	const struct ferryd_config *cfg = srv->cfg;
+
+	for (size_t i = 0; i < cfg->n_listen && i < 16; i++) {
+		const struct config_listen *l = &cfg->listen[i];
+		struct evconnlistener *lev;
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		char host[INET6_ADDRSTRLEN];
+		uint16_t port = 0;
+
+		lev = evconnlistener_new_bind(srv->base, NULL, NULL,
+		    LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE |
+		    LEV_OPT_CLOSE_ON_EXEC, 1024,
+		    (const struct sockaddr *)&l->addr, (int)l->addrlen);
+		if (lev == NULL) {
+			log_err("cannot listen on %s: %s", l->text,
+			    strerror(errno));
+			return -1;
+		}
+		if (evhttp_bind_listener(srv->http, lev) == NULL) {
+			evconnlistener_free(lev);
+			log_err("cannot listen on %s", l->text);
+			return -1;
+		}
+		srv->listeners[srv->n_listeners++] = lev;
+		/* Port 0 asks for any free port: say which one. */
+		getsockname(evconnlistener_get_fd(lev), (struct sockaddr *)&ss,
+		    &len);
+		if (ss.ss_family == AF_INET) {
+			struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+			inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+			port = ntohs(sin->sin_port);
+			log_notice("listening on %s:%u", host, port);
+		} else {
+			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+			inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+			port = ntohs(sin6->sin6_port);
+			log_notice("listening on [%s]:%u", host, port);
+		}
+	}
+	srv->accepting = true;
+	return 0;
+}
+
+struct server *
+server_new(struct event_base *base, const struct ferryd_config *cfg)
+{
+	struct server *srv;
+	struct pool_params params;
+
+	if ((srv = calloc(1, sizeof(*srv))) == NULL) {
+		log_err("out of memory");
+		return NULL;
+	}
+	srv->base = base;
+	srv->cfg = cfg;
+	srv->started = clock_now();
+	TAILQ_INIT(&srv->exchanges);
+
+	srv->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
+	    EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+	if (srv->dns == NULL) {
+		log_warn("no name servers from /etc/resolv.conf: "
+		    "only IP addresses and /etc/hosts names will resolve");
+		srv->dns = evdns_base_new(base, EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+		if (srv->dns != NULL)
+			evdns_base_load_hosts(srv->dns, NULL);
+	}
+	if (srv->dns != NULL) {
+		/* A name that does not resolve should fail about as fast as a connect. */
+		char timeout[32];
+		snprintf(timeout, sizeof(timeout), "%.3f",
+		    (double)cfg->connect_timeout / 2e6);
+		evdns_base_set_option(srv->dns, "timeout:", timeout);
+		evdns_base_set_option(srv->dns, "attempts:", "2");
+	}
+	pool_params_from_config(&params, cfg);
+	srv->pool = pool_new(&params, &upstream_pool_ops, srv, base);
+	srv->http = evhttp_new(base);
+	if (cfg->auth_file != NULL) {
+		log_err("%s: access.auth_file: proxy authentication is not "
+		    "supported yet; remove the key", cfg->path);
+		goto fail;
+	}
+	if (srv->dns == NULL || srv->pool == NULL || srv->http == NULL) {
+		log_err("out of memory");
+		goto fail;
+	}
+	evhttp_set_bevcb(srv->http, client_bev_new, srv);
+	evhttp_set_gencb(srv->http, server_on_request, srv);
+	evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT |
+	    EVHTTP_REQ_PATCH);
+	/* A proxy must not invent a Content-Type for the origin's body. */
+	evhttp_set_default_content_type(srv->http, NULL);
+	apply_config(srv);
+	if (open_access_log(srv) != 0 || bind_listeners(srv) != 0)
+		goto fail;
+	return srv;
+fail:
+	server_free(srv);
+	return NULL;
+}
+
+static void
+server_on_shutdown_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+
+	log_notice("shutdown_timeout reached: ending %d exchanges",
+	    srv->stats.exchanges_active);
+	event_base_loopexit(srv->base, NULL);
+}
+
+void
+server_shutdown(struct server *srv)
+{
+	struct timeval tv = clock_to_timeval(srv->cfg->shutdown_timeout);
+
+	if (srv->stopping)
+		return;
+	srv->stopping = true;
+	set_accepting(srv, false);
+	pool_evict_all(srv->pool, clock_now());
+	if (TAILQ_EMPTY(&srv->exchanges)) {
+		event_base_loopexit(srv->base, NULL);
+		return;
+	}
+	log_notice("waiting for %d exchanges to finish",
+	    srv->stats.exchanges_active);
+	srv->shutdown_timer = evtimer_new(srv->base, server_on_shutdown_timeout,
+	    srv);
+	if (srv->shutdown_timer == NULL ||
+	    evtimer_add(srv->shutdown_timer, &tv) != 0)
+		event_base_loopexit(srv->base, NULL);
+}
+
+void
+server_exchange_done(struct server *srv, struct exchange *ex)
+{
+	TAILQ_REMOVE(&srv->exchanges, ex, entry);
+	srv->stats.exchanges_active--;
+	if (srv->stopping && TAILQ_EMPTY(&srv->exchanges))
+		event_base_loopexit(srv->base, NULL);
+}
+
+void
+server_reload(struct server *srv, struct ferryd_config *cfg,
+    struct ferryd_config *old)
+{
+	struct ferryd_config **r;
+
+	r = realloc(srv->retired, (srv->n_retired + 1) * sizeof(*r));
+	if (r != NULL) {
+		srv->retired = r;
+		srv->retired[srv->n_retired++] = old;
+	}
+	srv->cfg = cfg;
+	apply_config(srv);
+	open_access_log(srv);
+	pool_evict_all(srv->pool, clock_now());
+	log_notice("configuration reloaded from %s (listen addresses unchanged)",
+	    cfg->path != NULL ? cfg->path : "?");
+}
+
+void
+server_free(struct server *srv)
+{
+	struct exchange *ex;
+
+	while ((ex = TAILQ_FIRST(&srv->exchanges)) != NULL)
+		exchange_abort(ex);
+	if (srv->pool != NULL)
+		pool_free(srv->pool);
+	srv->pool = NULL;
+	if (srv->http != NULL)
+		evhttp_free(srv->http);
+	/* Run the deferred frees of client connections while srv lives. */
+	for (int i = 0; i < 16 && srv->stats.clients_active > 0; i++)
+		event_base_loop(srv->base, EVLOOP_NONBLOCK);
+	if (srv->dns != NULL)
+		evdns_base_free(srv->dns, 1);
+	if (srv->shutdown_timer != NULL)
+		event_free(srv->shutdown_timer);
+	if (srv->access_log != NULL)
+		fclose(srv->access_log);
+	for (size_t i = 0; i < srv->n_retired; i++)
+		config_free(srv->retired[i]);
+	free(srv->retired);
+	free(srv->clients);
+	free(srv);
+}

@@ -1,0 +1,108 @@
+/*
+ * server.h - one worker's HTTP front: the evhttp listener, the access list,
+ * the request handler that routes each request (ferryd's own pages, an
+ * error, or an exchange), the pool, and the error replies.  Every failure a
+ * client sees becomes a status and a one-line plain-text body in
+ * server_reply_error(), and nowhere else.
+ *
+ * Owner: daemon/main.c, from server_new() to server_free().
+ */
+#ifndef FERRYD_SERVER_H
+#define FERRYD_SERVER_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "stats.h"
+
+struct client;
+struct event;
+struct event_base;
+struct evdns_base;
+struct evconnlistener;
+struct evhttp;
+struct evhttp_request;
+struct exchange;
+struct ferryd_config;
+struct pool;
+
+TAILQ_HEAD(exchange_list, exchange);
+
+struct server {
+	struct event_base *base;
+	struct evdns_base *dns;
+	const struct ferryd_config *cfg;	/* current; see retired */
+	struct ferryd_config **retired;		/* older configs in-flight work may still read */
+	size_t n_retired;
+	struct evhttp *http;
+	struct pool *pool;
+	struct stats stats;
+
+	struct client **clients;		/* by file descriptor */
+	int clients_cap;
+	struct evconnlistener *listeners[16];
+	size_t n_listeners;
+	bool accepting;				/* listeners enabled */
+
+	struct exchange_list exchanges;		/* in flight */
+	struct event *shutdown_timer;
+	bool stopping;
+	int64_t started;
+	FILE *access_log;
+	uint64_t next_exchange_id;
+};
+
+/*
+ * Binds every listen address of cfg and builds the pool.  Returns NULL
+ * after logging why (the daemon then exits 1).  cfg must outlive the server
+ * or be handed over with server_reload().
+ */
+struct server *server_new(struct event_base *base,
+    const struct ferryd_config *cfg);
+/* Aborts what is still in flight and frees everything, the pool too. */
+void server_free(struct server *srv);
+
+/*
+ * Takes a new configuration for new requests and evicts the idle pool.  The
+ * server keeps the old config alive (in-flight exchanges may read it) and
+ * frees it in server_free().  Listen addresses are not re-bound.
+ */
+void server_reload(struct server *srv, struct ferryd_config *cfg,
+    struct ferryd_config *old);
+
+/*
+ * Stops accepting, lets in-flight exchanges finish for at most
+ * shutdown_timeout, then leaves the event loop.
+ */
+void server_shutdown(struct server *srv);
+
+/*
+ * Answers req with status and a one-line plain-text body "why\n".  With
+ * close, the client connection is closed after the reply.
+ */
+void server_reply_error(struct server *srv, struct evhttp_request *req,
+    int status, const char *why, bool close);
+
+/* "Bad Request" for 400, and so on (NULL when unknown). */
+const char *server_reason_phrase(int status);
+
+/* An exchange ended: unlink it; finishes a pending shutdown. */
+void server_exchange_done(struct server *srv, struct exchange *ex);
+
+/*
+ * Client connections (client.c): counted when accepted (accepting pauses at
+ * max_clients), found by file descriptor once their first byte came.
+ */
+void server_client_opened(struct server *srv);
+void server_client_add(struct server *srv, struct client *c, int fd);
+void server_client_closed(struct server *srv, struct client *c);
+struct client *server_client_of(struct server *srv, struct evhttp_request *req);
+
+/* Writes one access log line when an access log is configured. */
+void server_access_log(struct server *srv, const char *client_ip,
+    const char *method, const char *target, int status, uint64_t bytes,
+    int64_t duration, uint64_t conn_id, bool reused);
+
+#endif

@@ -1,0 +1,38 @@
+/*
+ * stats.h - the daemon's counters and the two pages that show them:
+ * /metrics (Prometheus text format 0.0.4) and /stats (JSON).  Pool counts
+ * live in the pool (pool_counts()); the rest lives here.
+ *
+ * Owner: embedded in struct server.
+ */
+#ifndef FERRYD_STATS_H
+#define FERRYD_STATS_H
+
+#include <stdint.h>
+
+struct evbuffer;
+struct pool;
+
+#define STATS_MAX_CODE 600
+
+struct stats {
+	uint64_t client_connections_accepted;
+	uint64_t requests[STATS_MAX_CODE];	/* by status code */
+	uint64_t retries;
+	uint64_t route_failures;
+	uint64_t tunnels_total;
+	int tunnels_active;
+	int clients_active;
+	int exchanges_active;
+};
+
+/* Counts one answered request. */
+void stats_count_request(struct stats *st, int code);
+/* Appends the /metrics page. */
+void stats_render_metrics(const struct stats *st, const struct pool *pool,
+    struct evbuffer *out);
+/* Appends the /stats page; uptime in usec. */
+void stats_render_json(const struct stats *st, const struct pool *pool,
+    int64_t uptime, struct evbuffer *out);
+
+#endif

@@ -1,0 +1,223 @@
+/*
+ * upstream.c - one upstream connection's socket and its idle watch.  See
+ * upstream.h.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "clock.h"
+#include "config.h"
+#include "exchange.h"
+#include "log.h"
+#include "server.h"
+#include "upstream.h"
+
+/* How much of a response may wait in ferryd before it stops reading. */
+#define UPSTREAM_READ_HIGH (256 * 1024)
+
+static void upstream_on_read(struct bufferevent *bev, void *arg);
+static void upstream_on_event(struct bufferevent *bev, short what, void *arg);
+
+static struct upstream *
+upstream_of(struct pool_conn *pc)
+{
+	return (struct upstream *)((char *)pc - offsetof(struct upstream, pc));
+}
+
+struct upstream *
+upstream_connect(struct server *srv, const struct address *addr,
+    const struct route *route, struct exchange *ex, int *error)
+{
+	struct upstream *up;
+	struct timeval tv;
+
+	if ((up = calloc(1, sizeof(*up))) == NULL) {
+		*error = ENOMEM;
+		return NULL;
+	}
+	up->server = srv;
+	up->ex = ex;
+	up->pc.address = *addr;
+	up->pc.route = *route;
+	up->pc.http_version = 11;
+	up->pc.alloc_limit = 1;
+	up->bev = bufferevent_socket_new(srv->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (up->bev == NULL) {
+		*error = ENOMEM;
+		free(up);
+		return NULL;
+	}
+	bufferevent_setcb(up->bev, upstream_on_read, NULL, upstream_on_event, up);
+	bufferevent_setwatermark(up->bev, EV_READ, 0, UPSTREAM_READ_HIGH);
+	/* libevent reads 16 KiB per callback by default: too little for bodies. */
+	bufferevent_set_max_single_read(up->bev, UPSTREAM_READ_HIGH);
+	bufferevent_set_max_single_write(up->bev, UPSTREAM_READ_HIGH);
+	tv = clock_to_timeval(srv->cfg->connect_timeout);
+	bufferevent_set_timeouts(up->bev, &tv, &tv);
+	if (bufferevent_socket_connect(up->bev,
+	    (const struct sockaddr *)&route->addr, (int)route->addrlen) != 0) {
+		*error = errno != 0 ? errno : ECONNREFUSED;
+		bufferevent_free(up->bev);
+		free(up);
+		return NULL;
+	}
+	return up;
+}
+
+void
+upstream_attach(struct upstream *up, struct exchange *ex)
+{
+	struct timeval tv = clock_to_timeval(up->server->cfg->read_timeout);
+
+	up->ex = ex;
+	bufferevent_set_timeouts(up->bev, &tv, &tv);
+	bufferevent_enable(up->bev, EV_READ | EV_WRITE);
+}
+
+void
+upstream_detach(struct upstream *up)
+{
+	up->ex = NULL;
+	/* An idle connection has no timeout of its own: the pool keeps time. */
+	bufferevent_set_timeouts(up->bev, NULL, NULL);
+	bufferevent_enable(up->bev, EV_READ);
+}
+
+void
+upstream_set_reading(struct upstream *up, bool on)
+{
+	if (on)
+		bufferevent_enable(up->bev, EV_READ);
+	else
+		bufferevent_disable(up->bev, EV_READ);
+}
+
+ssize_t
+upstream_read_more(struct upstream *up, struct evbuffer *in, size_t max)
+{
+	struct evbuffer_iovec vec[2];
+	struct iovec iov[2];
+	int n, i;
+	ssize_t got;
+
+	if (max == 0)
+		return 0;
+	if ((n = evbuffer_reserve_space(in, (ev_ssize_t)max, vec, 2)) <= 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		iov[i].iov_base = vec[i].iov_base;
+		iov[i].iov_len = vec[i].iov_len;
+	}
+	/* The reservation may be larger than asked: never read past max. */
+	if (iov[0].iov_len >= max) {
+		iov[0].iov_len = max;
+		n = 1;
+	} else if (n == 2 && iov[0].iov_len + iov[1].iov_len > max)
+		iov[1].iov_len = max - iov[0].iov_len;
+	got = readv(bufferevent_getfd(up->bev), iov, n);
+	if (got <= 0) {
+		evbuffer_commit_space(in, vec, 0);
+		if (got == 0) {
+			errno = 0;
+			return -1;
+		}
+		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+	}
+	for (i = 0; i < n; i++) {
+		size_t take = (size_t)got < iov[i].iov_len ? (size_t)got :
+		    iov[i].iov_len;
+		vec[i].iov_len = take;
+		got -= (ssize_t)take;
+	}
+	evbuffer_commit_space(in, vec, n);
+	return (ssize_t)(vec[0].iov_len + (n == 2 ? vec[1].iov_len : 0));
+}
+
+void
+upstream_close(struct upstream *up, const char *reason)
+{
+	char route[80];
+
+	route_format(&up->pc.route, route, sizeof(route));
+	log_debug("upstream %llu to %s closed: %s",
+	    (unsigned long long)up->pc.id, route, reason);
+	bufferevent_free(up->bev);
+	free(up);
+}
+
+/* While idle, anything from the origin means it is going away. */
+static void
+idle_evict(struct upstream *up)
+{
+	pool_evict(up->server->pool, &up->pc, POOL_EVICT_CLOSED_BY_ORIGIN);
+}
+
+static void
+upstream_on_read(struct bufferevent *bev, void *arg)
+{
+	struct upstream *up = arg;
+
+	if (up->ex != NULL)
+		exchange_on_upstream_read(up->ex);
+	else if (up->pooled)
+		idle_evict(up);
+}
+
+static void
+upstream_on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct upstream *up = arg;
+
+	if (what & BEV_EVENT_CONNECTED) {
+		up->connected = true;
+		exchange_on_connected(up->ex, up);
+		return;
+	}
+	if (!up->connected) {
+		exchange_on_connect_failed(up->ex, up, what);
+		return;
+	}
+	if (up->ex != NULL)
+		exchange_on_upstream_event(up->ex, what);
+	else if (up->pooled)
+		idle_evict(up);
+}
+
+static void
+pool_on_close(struct pool_conn *pc, enum pool_evict_reason reason, void *arg)
+{
+	upstream_close(upstream_of(pc), pool_evict_reason_name(reason));
+}
+
+/*
+ * A peek that does not block: EOF, an error, or any byte nobody asked for
+ * means the origin is done with this connection.
+ */
+static bool
+pool_on_healthy(struct pool_conn *pc, void *arg)
+{
+	struct upstream *up = upstream_of(pc);
+	evutil_socket_t fd = bufferevent_getfd(up->bev);
+	char byte;
+	ssize_t n;
+
+	if (evbuffer_get_length(bufferevent_get_input(up->bev)) != 0)
+		return false;
+	n = recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return true;
+	return false;
+}
+
+const struct pool_conn_ops upstream_pool_ops = {
+	.close = pool_on_close,
+	.healthy = pool_on_healthy,
+};
