@@ -1,0 +1,166 @@
+# lib.sh - shared by the integration tests (sourced, not run).
+#
+# Starts the test origin and the real ferryd on free loopback ports (both
+# bind 127.0.0.1:0 and say which port they got), drives them with curl,
+# and stops every process it started, by PID, when the test exits.
+# Results: check/check_eq print "ok"/"not ok" lines; finish prints
+# "N passed, N failed" and sets the exit status.
+set -eu
+
+: "${FERRYD:?FERRYD must name the ferryd binary}"
+: "${ORIGIN:?ORIGIN must name the test origin binary}"
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/ferryd-test.XXXXXX")
+PIDS=""
+PASSED=0
+FAILED=0
+
+cleanup() {
+	for p in $PIDS; do
+		kill -TERM "$p" 2>/dev/null || true
+	done
+	for p in $PIDS; do
+		wait "$p" 2>/dev/null || true
+	done
+	if [ "$FAILED" -gt 0 ] || [ -n "${KEEP_TEST_DIR:-}" ]; then
+		echo "# logs kept in $T"
+		for f in "$T"/*.log; do
+			[ -f "$f" ] || continue
+			echo "# ---- $f (last 40 lines)"
+			tail -n 40 "$f" | sed 's/^/# /'
+		done
+	else
+		rm -rf "$T"
+	fi
+}
+trap cleanup EXIT
+
+ok() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
+not_ok() { FAILED=$((FAILED + 1)); echo "not ok - $1"; }
+
+# check DESCRIPTION COMMAND...: passes when the command succeeds.
+check() {
+	d=$1
+	shift
+	if "$@"; then ok "$d"; else not_ok "$d"; fi
+}
+
+# check_eq DESCRIPTION EXPECTED ACTUAL
+check_eq() {
+	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1 (expected '$2', got '$3')"; fi
+}
+
+# check_le DESCRIPTION A B: A <= B (integers)
+check_le() {
+	if [ "$2" -le "$3" ]; then ok "$1 ($2 <= $3)"; else not_ok "$1 ($2 > $3)"; fi
+}
+
+finish() {
+	echo "$PASSED passed, $FAILED failed"
+	[ "$FAILED" -eq 0 ]
+}
+
+# wait_for SECONDS COMMAND...: polls every 0.05 s until the command succeeds.
+wait_for() {
+	limit=$1
+	shift
+	end=$(( $(date +%s%N) / 1000000 + limit * 1000 ))
+	until "$@"; do
+		[ $(( $(date +%s%N) / 1000000 )) -lt "$end" ] || return 1
+		sleep 0.05
+	done
+}
+
+# start_origin [ARGS...]: sets ORIGIN_PORT, ORIGIN_CTL, ORIGIN_PID.
+start_origin() {
+	n=${ORIGIN_N:-0}
+	ORIGIN_N=$((n + 1))
+	rm -f "$T/origin$n.ready"
+	"$ORIGIN" -l 127.0.0.1:0 -r "$T/origin$n.ready" -q "$@" 2>"$T/origin$n.log" &
+	ORIGIN_PID=$!
+	PIDS="$PIDS $ORIGIN_PID"
+	wait_for 10 test -s "$T/origin$n.ready" || { echo "origin did not start"; exit 1; }
+	read -r ORIGIN_PORT ORIGIN_CTL < "$T/origin$n.ready"
+}
+
+# origin_stat accepted|requests|open
+origin_stat() {
+	curl -s --max-time 5 "http://127.0.0.1:$ORIGIN_CTL/stats" | awk -v k="$1" '$1 == k { print $2 }'
+}
+
+# write_ini FILE [section.key=value ...]: a complete ini, listen on a free port.
+write_ini() {
+	f=$1
+	shift
+	{
+		for section in server pool upstream tls access log; do
+			echo "[$section]"
+			[ "$section" = server ] && echo "listen = 127.0.0.1:0"
+			[ "$section" = log ] && echo "level = debug"
+			for kv in "$@"; do
+				case $kv in
+				"$section".*) k=${kv#*.}; echo "${k%%=*} = ${kv#*=}" ;;
+				esac
+			done
+		done
+	} > "$f"
+}
+
+# start_ferryd [section.key=value ...]: sets PROXY_PORT, FERRYD_PID, PROXY.
+start_ferryd() {
+	write_ini "$T/ferryd.ini" "$@"
+	: > "$T/ferryd.log"
+	"$FERRYD" -f -c "$T/ferryd.ini" 2>>"$T/ferryd.log" &
+	FERRYD_PID=$!
+	PIDS="$PIDS $FERRYD_PID"
+	wait_for 10 grep -q "listening on 127.0.0.1:" "$T/ferryd.log" ||
+		{ echo "ferryd did not start"; cat "$T/ferryd.log"; exit 1; }
+	PROXY_PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$T/ferryd.log" | head -n 1)
+	PROXY="http://127.0.0.1:$PROXY_PORT"
+}
+
+# stop_ferryd: SIGTERM; succeeds when ferryd exits 0 (under ASan, 0 also
+# means no leak was found).
+stop_ferryd() {
+	kill -TERM "$FERRYD_PID"
+	rc=0
+	wait "$FERRYD_PID" || rc=$?
+	PIDS=$(echo "$PIDS" | sed "s/ $FERRYD_PID\b//")
+	return "$rc"
+}
+
+# metric NAME_WITH_LABELS: its value from /metrics (0 when absent).
+metric() {
+	v=$(curl -s --max-time 5 "$PROXY/metrics" | awk -v m="$1" '$1 == m { print $2 }')
+	echo "${v:-0}"
+}
+
+# px CURL_ARGS...: curl through ferryd.
+px() {
+	curl -s --max-time 20 -x "$PROXY" "$@"
+}
+
+# raw HOST PORT: sends stdin on one TCP connection, prints the reply.
+raw() {
+	python3 -c '
+import socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
+s.sendall(sys.stdin.buffer.read())
+s.shutdown(socket.SHUT_WR)
+out = b""
+try:
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        out += b
+except socket.timeout:
+    pass
+sys.stdout.buffer.write(out)
+' "$1" "$2"
+}
+
+# status_of: the status code of the first response line on stdin.
+status_of() {
+	head -n 1 | awk '{ print $2 }'
+}
