@@ -103,6 +103,13 @@ client_on_input(struct evbuffer *in, const struct evbuffer_cb_info *info,
 		if (left > 0)
 			evbuffer_ptr_set(in, &pos, len - left, EVBUFFER_PTR_SET);
 	}
+	/* No tunnels yet: a CONNECT is refused before evhttp sees it. */
+	if (reqscan_in_tunnel(&c->scan)) {
+		reqscan_fail(&c->scan, 501, "CONNECT tunnels are not supported yet");
+		drop_bad_request(c, in, front);
+		client_reject(c);
+		return;
+	}
 	if (reqscan_in_head(&c->scan)) {
 		if (!evtimer_pending(c->header_timer, NULL)) {
 			struct timeval tv = clock_to_timeval(

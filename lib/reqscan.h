@@ -74,6 +74,12 @@ int reqscan_feed(struct reqscan *s, const char *p, size_t n);
 /* Fails the stream from outside (the client header timeout: 408). */
 int reqscan_fail(struct reqscan *s, int status, const char *why);
 
+/*
+ * True once a CONNECT head was scanned: what follows belongs to the
+ * tunnel (request_start still points at the CONNECT's first byte).
+ */
+bool reqscan_in_tunnel(const struct reqscan *s);
+
 /* True while part of a request head has arrived but not all of it. */
 bool reqscan_in_head(const struct reqscan *s);
 

@@ -152,8 +152,9 @@ server_on_request(struct evhttp_request *req, void *arg)
 		return;
 	}
 	if (evhttp_request_get_command(req) == EVHTTP_REQ_CONNECT) {
+		/* The scanner leaves what follows a CONNECT head to the tunnel. */
 		server_reply_error(srv, req, 501,
-		    "CONNECT tunnels are not supported yet", false);
+		    "CONNECT tunnels are not supported yet", true);
 		return;
 	}
 	if (uri[0] == '/' || strcmp(uri, "*") == 0) {
@@ -381,6 +382,9 @@ server_new(struct event_base *base, const struct ferryd_config *cfg)
 		    "supported yet; remove the key", cfg->path);
 		goto fail;
 	}
+	if (cfg->workers > 1)
+		log_notice("server.workers = %d: this version runs one event "
+		    "loop", cfg->workers);
 	if (srv->dns == NULL || srv->pool == NULL || srv->http == NULL) {
 		log_err("out of memory");
 		goto fail;
