@@ -30,14 +30,17 @@ clock_wall(void)
 void
 clock_format_iso(int64_t wall_usec, char *buf, size_t len)
 {
-	time_t secs = (time_t)(wall_usec / USEC_PER_SEC);
+	/* Floor, not truncation: before 1970 the fraction must stay positive. */
+	int64_t rem = wall_usec % USEC_PER_SEC;
+	time_t secs = (time_t)(wall_usec / USEC_PER_SEC - (rem < 0));
 	struct tm tm;
 	char date[32];
 
+	if (rem < 0)
+		rem += USEC_PER_SEC;
 	gmtime_r(&secs, &tm);
 	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%03dZ", date,
-	    (int)(wall_usec % USEC_PER_SEC / 1000));
+	snprintf(buf, len, "%s.%03dZ", date, (int)(rem / 1000));
 }
 
 struct timeval
