@@ -48,7 +48,10 @@ drop_bad_request(struct client *c, struct evbuffer *in, uint64_t front)
 	}
 	evbuffer_remove_buffer(in, tmp, (size_t)keep);
 	evbuffer_drain(in, evbuffer_get_length(in));
+	/* Putting the clean bytes back must not feed them to the scanner again. */
+	evbuffer_cb_clear_flags(in, c->scan_cb, EVBUFFER_CB_ENABLED);
 	evbuffer_add_buffer(in, tmp);
+	evbuffer_cb_set_flags(in, c->scan_cb, EVBUFFER_CB_ENABLED);
 	evbuffer_free(tmp);
 }
 
@@ -140,6 +143,9 @@ client_on_reject(evutil_socket_t fd, short what, void *arg)
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 	const char *why = c->scan.why != NULL ? c->scan.why : "bad request";
 
+	/* A clean request dispatched meanwhile goes first (on_complete re-arms). */
+	if (c->in_flight)
+		return;
 	c->closing = true;
 	evbuffer_drain(bufferevent_get_input(c->bev),
 	    evbuffer_get_length(bufferevent_get_input(c->bev)));
@@ -180,6 +186,8 @@ client_on_close(struct evhttp_connection *evcon, void *arg)
 
 	if (c->exchange != NULL)
 		exchange_on_client_close(c->exchange);
+	if (c->in_flight)
+		server_reply_done(c->server);
 	evbuffer_remove_cb_entry(bufferevent_get_input(c->bev), c->scan_cb);
 	evbuffer_remove_cb_entry(bufferevent_get_output(c->bev), c->drain_cb);
 	server_client_closed(c->server, c);
@@ -278,6 +286,7 @@ client_on_complete(struct evhttp_request *req, void *arg)
 	struct client *c = arg;
 
 	c->in_flight = false;
+	server_reply_done(c->server);
 	if (c->rejecting)
 		event_active(c->reject_ev, EV_TIMEOUT, 1);
 }
@@ -286,5 +295,6 @@ void
 client_on_dispatch(struct client *c, struct evhttp_request *req)
 {
 	c->in_flight = true;
+	c->server->replies_in_flight++;
 	evhttp_request_set_on_complete_cb(req, client_on_complete, c);
 }

@@ -101,6 +101,23 @@ exchange_free(struct exchange *ex)
 }
 
 /*
+ * Ends ex before the last call into evhttp for its request: that call may
+ * free the client connection at once, and the connection's close callback
+ * must not find ex.  Returns the request, which evhttp still owns.
+ */
+static struct evhttp_request *
+exchange_end(struct exchange *ex)
+{
+	struct evhttp_request *req = ex->req;
+
+	if (ex->client != NULL && ex->client->exchange == ex)
+		ex->client->exchange = NULL;
+	ex->client = NULL;
+	exchange_free(ex);
+	return req;
+}
+
+/*
  * Gives the upstream connection back: to the pool (which keeps it idle
  * when it may be reused), or closed when it is still connecting.
  */
@@ -154,6 +171,7 @@ exchange_fail(struct exchange *ex, int status, const char *fmt, ...)
 static void
 exchange_fail(struct exchange *ex, int status, const char *fmt, ...)
 {
+	struct server *srv;
 	char why[512];
 	va_list ap;
 
@@ -166,8 +184,8 @@ exchange_fail(struct exchange *ex, int status, const char *fmt, ...)
 	log_info("%s %s: %d %s", ex->method, evhttp_request_get_uri(ex->req),
 	    status, why);
 	log_access(ex);
-	server_reply_error(ex->srv, ex->req, status, why, false);
-	exchange_free(ex);
+	srv = ex->srv;
+	server_reply_error(srv, exchange_end(ex), status, why, false);
 }
 
 /*
@@ -183,11 +201,8 @@ exchange_cut(struct exchange *ex, const char *why)
 	    evhttp_request_get_uri(ex->req), why);
 	cancel_upstream(ex, POOL_EVICT_ERROR);
 	log_access(ex);
-	/* The client (and the request) die with the connection: part first. */
-	if (ex->client != NULL)
-		ex->client->exchange = NULL;
-	ex->client = NULL;
-	exchange_free(ex);
+	/* The client and the request die with the connection. */
+	exchange_end(ex);
 	evhttp_connection_free(evcon);
 }
 
@@ -212,8 +227,7 @@ exchange_finish(struct exchange *ex, bool reusable)
 	release_upstream(ex, reusable, POOL_EVICT_NOT_REUSABLE);
 	stats_count_request(&ex->srv->stats, ex->status);
 	log_access(ex);
-	evhttp_send_reply_end(ex->req);
-	exchange_free(ex);
+	evhttp_send_reply_end(exchange_end(ex));
 }
 
 /* Appends "name: value\r\n" (no printf: this runs for every field). */

@@ -59,6 +59,26 @@ server_reason_phrase(int status)
 	return NULL;
 }
 
+/*
+ * evhttp_send_reply() sends the body of a reply to HEAD too (2.1.12): a
+ * keep-alive client would read it as the next response.
+ */
+static void
+send_reply(struct evhttp_request *req, int status, const char *reason,
+    struct evbuffer *body)
+{
+	char len[32];
+
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+		snprintf(len, sizeof(len), "%zu",
+		    body != NULL ? evbuffer_get_length(body) : 0);
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Content-Length", len);
+		body = NULL;
+	}
+	evhttp_send_reply(req, status, reason, body);
+}
+
 void
 server_reply_error(struct server *srv, struct evhttp_request *req,
     int status, const char *why, bool close)
@@ -73,7 +93,7 @@ server_reply_error(struct server *srv, struct evhttp_request *req,
 	if (body != NULL)
 		evbuffer_add_printf(body, "%s\n", why);
 	stats_count_request(&srv->stats, status);
-	evhttp_send_reply(req, status, server_reason_phrase(status), body);
+	send_reply(req, status, server_reason_phrase(status), body);
 	if (body != NULL)
 		evbuffer_free(body);
 }
@@ -86,7 +106,7 @@ reply_page(struct server *srv, struct evhttp_request *req,
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", content_type);
 	stats_count_request(&srv->stats, 200);
-	evhttp_send_reply(req, 200, "OK", body);
+	send_reply(req, 200, "OK", body);
 }
 
 /* Origin-form requests are for ferryd itself. */
@@ -426,7 +446,7 @@ server_shutdown(struct server *srv)
 	srv->stopping = true;
 	set_accepting(srv, false);
 	pool_evict_all(srv->pool, clock_now());
-	if (TAILQ_EMPTY(&srv->exchanges)) {
+	if (TAILQ_EMPTY(&srv->exchanges) && srv->replies_in_flight == 0) {
 		event_base_loopexit(srv->base, NULL);
 		return;
 	}
@@ -439,13 +459,28 @@ server_shutdown(struct server *srv)
 		event_base_loopexit(srv->base, NULL);
 }
 
+/* A shutdown ends once every reply has been written out, not just sent off. */
+static void
+maybe_exit(struct server *srv)
+{
+	if (srv->stopping && TAILQ_EMPTY(&srv->exchanges) &&
+	    srv->replies_in_flight == 0)
+		event_base_loopexit(srv->base, NULL);
+}
+
 void
 server_exchange_done(struct server *srv, struct exchange *ex)
 {
 	TAILQ_REMOVE(&srv->exchanges, ex, entry);
 	srv->stats.exchanges_active--;
-	if (srv->stopping && TAILQ_EMPTY(&srv->exchanges))
-		event_base_loopexit(srv->base, NULL);
+	maybe_exit(srv);
+}
+
+void
+server_reply_done(struct server *srv)
+{
+	srv->replies_in_flight--;
+	maybe_exit(srv);
 }
 
 void

@@ -47,6 +47,7 @@ struct server {
 	bool accepting;				/* listeners enabled */
 
 	struct exchange_list exchanges;		/* in flight */
+	int replies_in_flight;			/* dispatched, reply not yet written */
 	struct event *shutdown_timer;
 	bool stopping;
 	int64_t started;
@@ -88,8 +89,10 @@ void server_reply_error(struct server *srv, struct evhttp_request *req,
 /* "Bad Request" for 400, and so on (NULL when unknown). */
 const char *server_reason_phrase(int status);
 
-/* An exchange ended: unlink it; finishes a pending shutdown. */
+/* An exchange ended: unlink it; may finish a pending shutdown. */
 void server_exchange_done(struct server *srv, struct exchange *ex);
+/* A reply was written, or its client went away; may finish a shutdown. */
+void server_reply_done(struct server *srv);
 
 /*
  * Client connections (client.c): counted when accepted (accepting pauses at
