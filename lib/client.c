@@ -178,6 +178,23 @@ client_on_close_ev(evutil_socket_t fd, short what, void *arg)
 	bufferevent_trigger_event(c->bev, BEV_EVENT_EOF | BEV_EVENT_READING, 0);
 }
 
+/*
+ * evhttp stops reading a client while its request is handled, so it would
+ * only notice a client that gave up when writing the reply: an origin slow
+ * to answer would keep the upstream connection (and do the work) for
+ * nobody.  EV_CLOSED (EPOLLRDHUP) tells at once; like nginx, a client that
+ * shuts down its side before the reply counts as gone.
+ */
+static void
+client_on_hangup(evutil_socket_t fd, short what, void *arg)
+{
+	struct client *c = arg;
+
+	log_debug("client %s: closed its connection before the reply",
+	    c->peer_ip);
+	bufferevent_trigger_event(c->bev, BEV_EVENT_EOF | BEV_EVENT_READING, 0);
+}
+
 /* evhttp is freeing the connection: the exchange in flight goes with it. */
 static void
 client_on_close(struct evhttp_connection *evcon, void *arg)
@@ -191,6 +208,8 @@ client_on_close(struct evhttp_connection *evcon, void *arg)
 	evbuffer_remove_cb_entry(bufferevent_get_input(c->bev), c->scan_cb);
 	evbuffer_remove_cb_entry(bufferevent_get_output(c->bev), c->drain_cb);
 	server_client_closed(c->server, c);
+	if (c->hangup_ev != NULL)
+		event_free(c->hangup_ev);
 	event_free(c->setup_ev);
 	event_free(c->header_timer);
 	event_free(c->reject_ev);
@@ -226,6 +245,10 @@ client_on_setup(evutil_socket_t unused, short what, void *arg)
 		    &((struct sockaddr_in6 *)&c->peer)->sin6_addr, c->peer_ip,
 		    sizeof(c->peer_ip));
 	server_client_add(c->server, c, c->fd);
+	/* Without EV_CLOSED support (not epoll) a hangup shows at the reply. */
+	if (event_base_get_features(c->server->base) & EV_FEATURE_EARLY_CLOSE)
+		c->hangup_ev = event_new(c->server->base, c->fd, EV_CLOSED,
+		    client_on_hangup, c);
 }
 
 struct bufferevent *
@@ -286,6 +309,8 @@ client_on_complete(struct evhttp_request *req, void *arg)
 	struct client *c = arg;
 
 	c->in_flight = false;
+	if (c->hangup_ev != NULL)
+		event_del(c->hangup_ev);
 	server_reply_done(c->server);
 	if (c->rejecting)
 		event_active(c->reject_ev, EV_TIMEOUT, 1);
@@ -296,5 +321,7 @@ client_on_dispatch(struct client *c, struct evhttp_request *req)
 {
 	c->in_flight = true;
 	c->server->replies_in_flight++;
+	if (c->hangup_ev != NULL)
+		event_add(c->hangup_ev, NULL);
 	evhttp_request_set_on_complete_cb(req, client_on_complete, c);
 }

@@ -47,6 +47,7 @@ struct client {
 	struct event *header_timer;
 	struct event *reject_ev;	/* sends the scanner's error reply */
 	struct event *close_ev;		/* makes evhttp close after that reply */
+	struct event *hangup_ev;	/* the client closed while a reply is due */
 	bool in_flight;			/* a request was dispatched, its reply not done */
 	bool rejecting;			/* a violation waits for its reply */
 	bool closing;			/* our error reply is on its way out */

@@ -140,13 +140,15 @@ px() {
 	curl -s --max-time 20 -x "$PROXY" "$@"
 }
 
-# raw HOST PORT: sends stdin on one TCP connection, prints the reply.
+# raw HOST PORT: sends stdin on one TCP connection, prints what comes back
+# until the server closes (send "Connection: close" last) or 5 s pass.  The
+# socket is not half-closed: ferryd, like nginx and squid, takes a client
+# that shuts down its side before the reply as gone.
 raw() {
 	python3 -c '
 import socket, sys
 s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
 s.sendall(sys.stdin.buffer.read())
-s.shutdown(socket.SHUT_WR)
 out = b""
 try:
     while True:
