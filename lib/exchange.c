@@ -110,9 +110,6 @@ exchange_end(struct exchange *ex)
 {
 	struct evhttp_request *req = ex->req;
 
-	if (ex->client != NULL && ex->client->exchange == ex)
-		ex->client->exchange = NULL;
-	ex->client = NULL;
 	exchange_free(ex);
 	return req;
 }
@@ -487,8 +484,8 @@ connect_next(struct exchange *ex)
 		routedb_failed(pool_routedb(ex->srv->pool), r, clock_now());
 		ex->route_i++;
 	}
-	snprintf(where, sizeof(where), "%s:%u", ex->target.host,
-	    ex->target.port);
+	snprintf(where, sizeof(where), strchr(ex->target.host, ':') != NULL ?
+	    "[%s]:%u" : "%s:%u", ex->target.host, ex->target.port);
 	if (ex->connect_timed_out)
 		exchange_fail(ex, 504, "connect to %s timed out", where);
 	else
