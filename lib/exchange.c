@@ -588,14 +588,23 @@ start_reply(struct exchange *ex)
 	struct http1_response *r = &ex->resp;
 	struct evkeyvalq *out = evhttp_request_get_output_headers(ex->req);
 	struct headers_conn_tokens tok;
-	struct evkeyval *h;
+	struct evkeyval *h, *next;
 	const char *cl;
 	char len[32];
 
+	/*
+	 * End-to-end fields move to evhttp's list as they are, not copied:
+	 * both lists hold libevent's own entries.  Hop-by-hop ones (and
+	 * Content-Length, which is framed below) stay behind.
+	 */
 	headers_conn_tokens(&r->headers, &tok);
-	TAILQ_FOREACH(h, &r->headers, next)
-		if (!headers_is_hop_by_hop(h->key, &tok))
-			evhttp_add_header(out, h->key, h->value);
+	for (h = TAILQ_FIRST(&r->headers); h != NULL; h = next) {
+		next = TAILQ_NEXT(h, next);
+		if (headers_is_hop_by_hop(h->key, &tok))
+			continue;
+		TAILQ_REMOVE(&r->headers, h, next);
+		TAILQ_INSERT_TAIL(out, h, next);
+	}
 	if (ex->srv->cfg->via) {
 		snprintf(len, sizeof(len), "1.%d ferryd", r->minor);
 		evhttp_add_header(out, "Via", len);
