@@ -207,12 +207,12 @@ method_end(struct reqscan *s)
 	if (s->token_len == 0)
 		return bad(s, 400, "empty method");
 	if (s->token_len > sizeof(s->token))
-		return bad(s, 501, "method not implemented");
+		return bad(s, 501, "unknown method");
 	m = method_lookup(s->token, s->token_len);
 	if (m < 0)
 		return bad(s, 400, "method name must be upper case");
 	if (m == M_NONE)
-		return bad(s, 501, "method not implemented");
+		return bad(s, 501, "unknown method");
 	s->method = m;
 	s->sub = T_START;
 	s->digits = 0;
@@ -474,7 +474,7 @@ value_end(struct reqscan *s)
 		if (element_end(s) != A_MORE)
 			return A_FAIL;
 		if (!s->chunked_last || s->elements != 1)
-			return bad(s, 501, "transfer coding not implemented");
+			return bad(s, 501, "unsupported transfer coding");
 		s->chunked = true;
 		break;
 	case F_EXPECT:
