@@ -170,11 +170,15 @@ next_request(struct reqscan *s)
 	s->chunked_last = false;
 }
 
-/* True for the methods whose body evhttp reads; others must not carry one. */
+/*
+ * True for the methods whose body evhttp 2.1.12 reads
+ * (evhttp_method_may_have_body); a HEAD or TRACE body it would parse as
+ * the next request, so those must not carry one.
+ */
 static bool
 may_have_body(int method)
 {
-	return method == M_POST || method == M_PUT || method == M_PATCH;
+	return method != M_HEAD && method != M_TRACE;
 }
 
 /* Maps the method token to M_*, 0 when unknown, -1 for a known one in the wrong case. */

@@ -97,6 +97,10 @@ check_eq "POST --data: one Content-Length" 1 "$(count_field "$T/echo.data" Conte
 px -X PUT --data-binary 'put body' -o "$T/echo.put" "$U/echo" || true
 check "PUT --data-binary: Content-Length: 8" has_line "$T/echo.put" "Content-Length: 8"
 check_eq "PUT: body intact" "put body" "$(echo_body "$T/echo.put")"
+# A GET with a body (Elasticsearch's _search, for one): evhttp reads it.
+px -X GET --data-binary '{"q":1}' -H 'Content-Type: application/json' "$U/echo" >"$T/echo.getbody"
+check "GET with a body: Content-Length 7" has_line "$T/echo.getbody" "Content-Length: 7"
+check_eq "GET with a body: body intact" '{"q":1}' "$(echo_body "$T/echo.getbody")"
 
 # A chunked upload reaches the origin with Content-Length, not chunked.
 head -c 100000 /dev/urandom >"$T/up.bin"

@@ -178,8 +178,11 @@ EOF
 vector "chunked body over max_body_size (1k)" 413 "request body too large" <<EOF
 POST $U/echo HTTP/1.1\r\n$H\r\nTransfer-Encoding: chunked\r\n\r\n400\r\n$k1\r\n1\r\nb\r\n0\r\n\r\n
 EOF
-vector "GET with a body" 400 "request body not allowed for this method" <<EOF
-GET $U/size/3 HTTP/1.1\r\n$H\r\nContent-Length: 5\r\n\r\nabcde
+vector "HEAD with a body" 400 "request body not allowed for this method" <<EOF
+HEAD $U/size/3 HTTP/1.1\r\n$H\r\nContent-Length: 5\r\n\r\nabcde
+EOF
+vector "TRACE with a body" 400 "request body not allowed for this method" <<EOF
+TRACE $U/size/3 HTTP/1.1\r\n$H\r\nContent-Length: 5\r\n\r\nabcde
 EOF
 vector "HEAD with chunked body" 400 "request body not allowed for this method" <<EOF
 HEAD $U/size/3 HTTP/1.1\r\n$H\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n
