@@ -9,6 +9,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
@@ -198,14 +199,14 @@ set_accepting(struct server *srv, bool on)
 	}
 	if (!on && !srv->stopping)
 		log_warn("max_clients (%d) reached: not accepting for now",
-		    srv->cfg->max_clients);
+		    srv->max_clients);
 }
 
 void
 server_client_opened(struct server *srv)
 {
 	srv->stats.client_connections_accepted++;
-	if (++srv->stats.clients_active >= srv->cfg->max_clients)
+	if (++srv->stats.clients_active >= srv->max_clients)
 		set_accepting(srv, false);
 }
 
@@ -237,7 +238,7 @@ server_client_closed(struct server *srv, struct client *c)
 	    srv->clients[c->fd] == c)
 		srv->clients[c->fd] = NULL;
 	srv->stats.clients_active--;
-	if (!srv->stopping && srv->stats.clients_active < srv->cfg->max_clients)
+	if (!srv->stopping && srv->stats.clients_active < srv->max_clients)
 		set_accepting(srv, true);
 }
 
@@ -298,6 +299,35 @@ open_access_log(struct server *srv)
 	return 0;
 }
 
+/*
+ * Each client may hold two descriptors (its socket and an upstream one),
+ * and the pool keeps max_idle more.  Running out makes accept() fail
+ * (libevent then retries it in a busy loop), so raise the soft limit as
+ * far as the hard one allows, and accept fewer clients if that is short.
+ */
+static void
+fit_fd_limit(struct server *srv)
+{
+	const struct ferryd_config *cfg = srv->cfg;
+	rlim_t need = (rlim_t)cfg->max_clients * 2 + (rlim_t)cfg->max_idle + 64;
+	struct rlimit rl;
+
+	srv->max_clients = cfg->max_clients;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= need)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ?
+	    need : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		getrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_cur >= need)
+		return;
+	srv->max_clients = rl.rlim_cur > (rlim_t)cfg->max_idle + 64 + 2 ?
+	    (int)((rl.rlim_cur - (rlim_t)cfg->max_idle - 64) / 2) : 1;
+	log_warn("open file limit %llu is too low for max_clients = %d: "
+	    "accepting at most %d clients (raise LimitNOFILE)",
+	    (unsigned long long)rl.rlim_cur, cfg->max_clients, srv->max_clients);
+}
+
 /* Applies the settings a reload may change. */
 static void
 apply_config(struct server *srv)
@@ -313,6 +343,7 @@ apply_config(struct server *srv)
 	pool_params_from_config(&params, cfg);
 	pool_set_params(srv->pool, &params);
 	log_set_level(cfg->log_level);
+	fit_fd_limit(srv);
 }
 
 static int

@@ -45,6 +45,7 @@ struct server {
 	struct evconnlistener *listeners[16];
 	size_t n_listeners;
 	bool accepting;				/* listeners enabled */
+	int max_clients;			/* cfg's, or what the fd limit allows */
 
 	struct exchange_list exchanges;		/* in flight */
 	int replies_in_flight;			/* dispatched, reply not yet written */

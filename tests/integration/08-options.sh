@@ -81,4 +81,35 @@ else
 fi
 check "clean exit" stop_ferryd
 
+# --- max_clients -----------------------------------------------------------
+start_ferryd server.max_clients=2
+# Two keep-alive clients fill ferryd; a third waits in the kernel's backlog
+# until one of them leaves, then it is served.
+res=$(python3 -c '
+import socket, sys
+p, o = int(sys.argv[1]), sys.argv[2]
+req = ("GET http://127.0.0.1:%s/size/1 HTTP/1.1\r\nHost: x\r\n\r\n" % o).encode()
+def ask(s):
+    s.sendall(req)
+    return s.recv(4096).split(b" ")[1].decode()
+a = socket.create_connection(("127.0.0.1", p), timeout=3)
+b = socket.create_connection(("127.0.0.1", p), timeout=3)
+first = ask(a) + "," + ask(b)
+c = socket.create_connection(("127.0.0.1", p), timeout=1)
+try:
+    third = ask(c)
+except socket.timeout:
+    third = "waits"
+a.close()
+c.settimeout(3)
+try:
+    later = c.recv(4096).split(b" ")[1].decode()
+except socket.timeout:
+    later = "timeout"
+print(first, third, later)
+' "$PROXY_PORT" "$ORIGIN_PORT")
+check_eq "max_clients = 2: two served, the third waits, then is served"     "200,200 waits 200" "$res"
+check "max_clients: ferryd said so" grep -q 'max_clients (2) reached' "$T/ferryd.log"
+check "clean exit" stop_ferryd
+
 finish
