@@ -22,6 +22,7 @@
 #include "client.h"
 #include "clock.h"
 #include "config.h"
+#include "dnscache.h"
 #include "exchange.h"
 #include "headers.h"
 #include "log.h"
@@ -415,6 +416,18 @@ acquire_or_connect(struct exchange *ex)
 		return;
 	}
 
+	if (ex->srv->cfg->dns_cache_ttl > 0 &&
+	    (ex->n_routes = dnscache_get(ex->srv->dnscache, ex->target.host,
+	    ex->target.port, ex->routes, EXCHANGE_MAX_ROUTES,
+	    clock_now())) > 0) {
+		ex->srv->stats.dns_cache_hits++;
+		routedb_order(pool_routedb(ex->srv->pool), ex->routes,
+		    ex->n_routes, clock_now());
+		connect_next(ex);
+		return;
+	}
+
+	ex->srv->stats.dns_lookups++;
 	ex->state = EX_RESOLVING;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
@@ -459,6 +472,12 @@ exchange_on_resolved(int result, struct evutil_addrinfo *ai, void *arg)
 		exchange_fail(ex, 502, "cannot resolve %s: %s", ex->target.host,
 		    result != 0 ? evutil_gai_strerror(result) : "no address");
 		return;
+	}
+	if (ex->srv->cfg->dns_cache_ttl > 0) {
+		int64_t now = clock_now();
+		dnscache_put(ex->srv->dnscache, ex->target.host, ex->target.port,
+		    ex->routes, ex->n_routes, now + ex->srv->cfg->dns_cache_ttl,
+		    now);
 	}
 	routedb_order(pool_routedb(ex->srv->pool), ex->routes, ex->n_routes,
 	    clock_now());

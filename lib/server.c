@@ -23,11 +23,15 @@
 #include "client.h"
 #include "clock.h"
 #include "config.h"
+#include "dnscache.h"
 #include "exchange.h"
 #include "log.h"
 #include "pool.h"
 #include "server.h"
 #include "upstream.h"
+
+/* Host names whose addresses are kept at once (dns_cache_ttl). */
+#define SERVER_DNSCACHE_MAX 4096
 
 static const struct {
 	int status;
@@ -425,6 +429,7 @@ server_new(struct event_base *base, const struct ferryd_config *cfg)
 		evdns_base_set_option(srv->dns, "timeout:", timeout);
 		evdns_base_set_option(srv->dns, "attempts:", "2");
 	}
+	srv->dnscache = dnscache_new(SERVER_DNSCACHE_MAX);
 	pool_params_from_config(&params, cfg);
 	srv->pool = pool_new(&params, &upstream_pool_ops, srv, base);
 	srv->http = evhttp_new(base);
@@ -436,7 +441,8 @@ server_new(struct event_base *base, const struct ferryd_config *cfg)
 	if (cfg->workers > 1)
 		log_notice("server.workers = %d: this version runs one event "
 		    "loop", cfg->workers);
-	if (srv->dns == NULL || srv->pool == NULL || srv->http == NULL) {
+	if (srv->dns == NULL || srv->dnscache == NULL || srv->pool == NULL ||
+	    srv->http == NULL) {
 		log_err("out of memory");
 		goto fail;
 	}
@@ -550,6 +556,7 @@ server_free(struct server *srv)
 		event_base_loop(srv->base, EVLOOP_NONBLOCK);
 	if (srv->dns != NULL)
 		evdns_base_free(srv->dns, 1);
+	dnscache_free(srv->dnscache);
 	if (srv->shutdown_timer != NULL)
 		event_free(srv->shutdown_timer);
 	if (srv->access_log != NULL)

@@ -18,6 +18,7 @@
 #include "stats.h"
 
 struct client;
+struct dnscache;
 struct event;
 struct event_base;
 struct evdns_base;
@@ -33,6 +34,7 @@ TAILQ_HEAD(exchange_list, exchange);
 struct server {
 	struct event_base *base;
 	struct evdns_base *dns;
+	struct dnscache *dnscache;		/* dns_cache_ttl */
 	const struct ferryd_config *cfg;	/* current; see retired */
 	struct ferryd_config **retired;		/* older configs in-flight work may still read */
 	size_t n_retired;

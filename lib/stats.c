@@ -89,6 +89,10 @@ stats_render_metrics(const struct stats *st, const struct pool *pool,
 
 	metric_u64(out, "ferryd_route_failures_total", "counter",
 	    "Connects that failed on a route.", st->route_failures);
+	metric_u64(out, "ferryd_dns_lookups_total", "counter",
+	    "Host names sent to the resolver.", st->dns_lookups);
+	metric_u64(out, "ferryd_dns_cache_hits_total", "counter",
+	    "Host names answered from the DNS cache.", st->dns_cache_hits);
 	metric_u64(out, "ferryd_tunnels_total", "counter",
 	    "CONNECT tunnels opened.", st->tunnels_total);
 	metric_head(out, "ferryd_tunnels_active", "gauge",

@@ -20,6 +20,8 @@ struct stats {
 	uint64_t requests[STATS_MAX_CODE];	/* by status code */
 	uint64_t retries;
 	uint64_t route_failures;
+	uint64_t dns_lookups;		/* names sent to the resolver */
+	uint64_t dns_cache_hits;	/* names answered from dns_cache_ttl */
 	uint64_t tunnels_total;
 	int tunnels_active;
 	int clients_active;

@@ -1,7 +1,8 @@
 #!/bin/sh
 # 08-options.sh - configuration keys that change what ferryd does per
 # request: the access log, X-Forwarded-For, Via off, the request budget and
-# the lifetime of an upstream connection, the client idle timeout.
+# the lifetime of an upstream connection, the client idle timeout, the DNS
+# cache, max_clients.
 . "$TESTS_DIR/integration/lib.sh"
 
 start_origin
@@ -79,6 +80,22 @@ if [ "${SANITIZERS:-no}" = yes ]; then
 else
 	check "idle client closed after about 0.5 s ($ms ms)" test "$ms" -ge 400 -a "$ms" -le 1500
 fi
+check "clean exit" stop_ferryd
+
+# --- DNS cache ---------------------------------------------------------------
+# max_idle = 0: every request needs a new connection, so a name to resolve.
+start_ferryd pool.max_idle=0
+L="http://localhost:$ORIGIN_PORT"
+check_eq "localhost, first request" 200 "$(px -o /dev/null -w '%{http_code}' "$L/size/1")"
+check_eq "localhost, second request" 200 "$(px -o /dev/null -w '%{http_code}' "$L/size/1")"
+check_eq "dns_cache_ttl 60: one lookup" 1 "$(metric ferryd_dns_lookups_total)"
+check_eq "dns_cache_ttl 60: one cache hit" 1 "$(metric ferryd_dns_cache_hits_total)"
+check "clean exit" stop_ferryd
+start_ferryd pool.max_idle=0 upstream.dns_cache_ttl=0
+px -o /dev/null "$L/size/1"
+px -o /dev/null "$L/size/1"
+check_eq "dns_cache_ttl 0: two lookups" 2 "$(metric ferryd_dns_lookups_total)"
+check_eq "dns_cache_ttl 0: no cache hit" 0 "$(metric ferryd_dns_cache_hits_total)"
 check "clean exit" stop_ferryd
 
 # --- max_clients -----------------------------------------------------------
