@@ -203,6 +203,9 @@ client_on_close(struct evhttp_connection *evcon, void *arg)
 
 	if (c->exchange != NULL)
 		exchange_on_client_close(c->exchange);
+	/* evhttp detached it at the close (else it frees it itself). */
+	if (c->orphan != NULL && evhttp_request_get_connection(c->orphan) == NULL)
+		evhttp_request_free(c->orphan);
 	if (c->in_flight)
 		server_reply_done(c->server);
 	evbuffer_remove_cb_entry(bufferevent_get_input(c->bev), c->scan_cb);
@@ -300,6 +303,16 @@ fail:
 		event_free(c->close_ev);
 	free(c);
 	return NULL;
+}
+
+void
+client_cut(struct client *c, struct evhttp_request *req)
+{
+	c->closing = true;
+	c->orphan = req;
+	bufferevent_disable(c->bev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		event_active(c->close_ev, EV_TIMEOUT, 1);
 }
 
 /* The reply to a dispatched request is fully written. */

@@ -52,10 +52,18 @@ struct client {
 	bool rejecting;			/* a violation waits for its reply */
 	bool closing;			/* our error reply is on its way out */
 	struct exchange *exchange;	/* the exchange in flight, if any */
+	struct evhttp_request *orphan;	/* a cut reply's request, freed at close */
 };
 
 /* evhttp's bufferevent callback: a new client connection. */
 struct bufferevent *client_bev_new(struct event_base *base, void *arg);
+
+/*
+ * The reply to req cannot be completed (its exchange ended with the body
+ * cut short): what is queued still goes out, then the connection closes,
+ * so that the client sees the body end early.  The client frees req then.
+ */
+void client_cut(struct client *c, struct evhttp_request *req);
 
 /* evhttp dispatched req on c (reply completion is tracked from here). */
 void client_on_dispatch(struct client *c, struct evhttp_request *req);

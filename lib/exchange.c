@@ -193,15 +193,13 @@ exchange_fail(struct exchange *ex, int status, const char *fmt, ...)
 static void
 exchange_cut(struct exchange *ex, const char *why)
 {
-	struct evhttp_connection *evcon = ex->evcon;
+	struct client *client = ex->client;
 
 	log_info("%s %s: response cut: %s", ex->method,
 	    evhttp_request_get_uri(ex->req), why);
 	cancel_upstream(ex, POOL_EVICT_ERROR);
 	log_access(ex);
-	/* The client and the request die with the connection. */
-	exchange_end(ex);
-	evhttp_connection_free(evcon);
+	client_cut(client, exchange_end(ex));
 }
 
 void
@@ -580,7 +578,7 @@ send_chunk(struct exchange *ex)
 		return;
 	ex->bytes_out += n;
 	evhttp_send_reply_chunk_with_cb(ex->req, ex->chunk,
-	    exchange_on_client_drained, ex);
+	    exchange_on_client_drained, ex->client);
 	cbev = evhttp_connection_get_bufferevent(ex->evcon);
 	if (evbuffer_get_length(bufferevent_get_output(cbev)) > CLIENT_OUT_HIGH &&
 	    !ex->paused && ex->up != NULL) {
@@ -589,12 +587,18 @@ send_chunk(struct exchange *ex)
 	}
 }
 
+/*
+ * The client's output drained.  The callback stays with the connection
+ * after the exchange ends, so its argument is the client, which lives as
+ * long as the connection does.
+ */
 static void
 exchange_on_client_drained(struct evhttp_connection *evcon, void *arg)
 {
-	struct exchange *ex = arg;
+	struct client *client = arg;
+	struct exchange *ex = client->exchange;
 
-	if (ex->paused && ex->up != NULL) {
+	if (ex != NULL && ex->paused && ex->up != NULL) {
 		ex->paused = false;
 		upstream_set_reading(ex->up, true);
 	}
@@ -660,46 +664,56 @@ start_reply(struct exchange *ex)
 	    r->reason[0] != '\0' ? r->reason : NULL);
 }
 
+/* How the origin's side stands after read_more(). */
+enum origin_side {
+	ORIGIN_OPEN,			/* more may come */
+	ORIGIN_EOF,			/* the origin closed the connection */
+	ORIGIN_ERROR			/* a read error (errno) */
+};
+
 /*
  * Takes more of the body from the socket than libevent's 4 KiB reads
- * would (a 1 MiB body otherwise costs hundreds of callbacks).  Returns
- * false when the exchange ended here.
+ * would (a 1 MiB body otherwise costs hundreds of callbacks).  Bytes read
+ * before an EOF or error are in ex->raw all the same.
  */
-static bool
+static enum origin_side
 read_more(struct exchange *ex)
 {
 	size_t want = BODY_READ_MAX, have = evbuffer_get_length(ex->raw);
 
 	if (ex->paused || have >= BODY_READ_MAX)
-		return true;
+		return ORIGIN_OPEN;
 	want -= have;
 	if (ex->resp.body == HTTP1_BODY_LENGTH) {
 		if (ex->body_left <= have)
-			return true;
+			return ORIGIN_OPEN;
 		if (ex->body_left - have < want)
 			want = (size_t)(ex->body_left - have);
 	}
 	if (upstream_read_more(ex->up, ex->raw, want) >= 0)
-		return true;
-	if (errno == 0 && ex->resp.body == HTTP1_BODY_CLOSE)
-		return true;	/* the bev reports the EOF and ends the body */
-	exchange_cut(ex, errno == 0 ? "origin closed the connection" :
-	    strerror(errno));
-	return false;
+		return ORIGIN_OPEN;
+	return errno == 0 ? ORIGIN_EOF : ORIGIN_ERROR;
 }
 
-/* Moves response body bytes to the client; finishes at the body's end. */
+/*
+ * Moves response body bytes to the client; finishes at the body's end.
+ * What came before an EOF or error goes to the client first.
+ */
 static void
 pump_body(struct exchange *ex)
 {
 	struct evbuffer *in = ex->raw;
+	enum origin_side side = ORIGIN_OPEN;
 	enum http1_result res;
 	const char *why;
+	char err[128];
 	size_t n;
 
 	evbuffer_add_buffer(in, bufferevent_get_input(ex->up->bev));
-	if (ex->resp.body != HTTP1_BODY_NONE && !read_more(ex))
-		return;
+	if (ex->resp.body != HTTP1_BODY_NONE &&
+	    (side = read_more(ex)) == ORIGIN_ERROR)
+		snprintf(err, sizeof(err), "origin connection failed: %s",
+		    strerror(errno));
 	switch (ex->resp.body) {
 	case HTTP1_BODY_NONE:
 		exchange_finish(ex, ex->resp.keep_alive &&
@@ -712,24 +726,39 @@ pump_body(struct exchange *ex)
 		evbuffer_remove_buffer(in, ex->chunk, n);
 		ex->body_left -= n;
 		send_chunk(ex);
-		if (ex->body_left == 0)
+		if (ex->body_left == 0) {
 			exchange_finish(ex, ex->resp.keep_alive &&
-			    evbuffer_get_length(in) == 0);
-		return;
+			    evbuffer_get_length(in) == 0 && side == ORIGIN_OPEN);
+			return;
+		}
+		break;
 	case HTTP1_BODY_CHUNKED:
 		res = http1_chunked_decode(&ex->chunked, in, ex->chunk, &why);
 		send_chunk(ex);
-		if (res == HTTP1_ERROR)
+		if (res == HTTP1_ERROR) {
 			exchange_cut(ex, why);
-		else if (res == HTTP1_OK)
+			return;
+		}
+		if (res == HTTP1_OK) {
 			exchange_finish(ex, ex->resp.keep_alive &&
-			    evbuffer_get_length(in) == 0);
-		return;
+			    evbuffer_get_length(in) == 0 && side == ORIGIN_OPEN);
+			return;
+		}
+		break;
 	case HTTP1_BODY_CLOSE:
 		evbuffer_add_buffer(ex->chunk, in);
 		send_chunk(ex);
-		return;
+		/* The origin's close is how this body ends. */
+		if (side == ORIGIN_EOF) {
+			exchange_finish(ex, false);
+			return;
+		}
+		break;
 	}
+	if (side == ORIGIN_EOF)
+		exchange_cut(ex, "origin closed the connection");
+	else if (side == ORIGIN_ERROR)
+		exchange_cut(ex, err);
 }
 
 void

@@ -549,6 +549,9 @@ server_free(struct server *srv)
 	if (srv->pool != NULL)
 		pool_free(srv->pool);
 	srv->pool = NULL;
+	/* evhttp_free() frees the listeners before the client connections,
+	 * whose close must not enable them again. */
+	srv->n_listeners = 0;
 	if (srv->http != NULL)
 		evhttp_free(srv->http);
 	/* Run the deferred frees of client connections while srv lives. */
