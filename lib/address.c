@@ -133,6 +133,29 @@ route_from_sockaddr(struct route *route, const struct sockaddr *sa,
 	return 0;
 }
 
+/* inet_pton() decides: a dotted quad or an IPv6 literal, nothing looser. */
+int
+route_from_literal(struct route *route, const char *host, uint16_t port)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)&route->addr;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&route->addr;
+
+	memset(route, 0, sizeof(*route));
+	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		route->addrlen = sizeof(*sin);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		route->addrlen = sizeof(*sin6);
+		return 0;
+	}
+	return -1;
+}
+
 /* Compares family, address, port (and scope for IPv6), never padding. */
 bool
 route_equal(const struct route *a, const struct route *b)

@@ -50,6 +50,11 @@ struct route {
 
 int route_from_sockaddr(struct route *route, const struct sockaddr *sa,
     socklen_t len);
+/*
+ * A route for host when host is an IPv4 or IPv6 literal (no brackets):
+ * 0, or -1 when host is a name to resolve.
+ */
+int route_from_literal(struct route *route, const char *host, uint16_t port);
 bool route_equal(const struct route *a, const struct route *b);
 /* "192.0.2.1:80" or "[2001:db8::1]:80". */
 void route_format(const struct route *route, char *buf, size_t len);

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <arpa/inet.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -363,7 +362,6 @@ acquire_or_connect(struct exchange *ex)
 	struct pool_conn *pc = NULL;
 	struct evutil_addrinfo hints;
 	struct evdns_getaddrinfo_request *dns;
-	struct route *r;
 	char port[8];
 
 	/* A retry always takes a fresh connection. */
@@ -383,7 +381,6 @@ acquire_or_connect(struct exchange *ex)
 		exchange_fail(ex, 503, "out of memory");
 		return;
 	}
-	r = &ex->routes[0];
 	if (ex->n_routes > 0) {
 		ex->route_i = 0;
 		routedb_order(pool_routedb(ex->srv->pool), ex->routes,
@@ -393,23 +390,9 @@ acquire_or_connect(struct exchange *ex)
 	}
 
 	/* An IP literal needs no resolver. */
-	memset(r, 0, sizeof(*r));
-	if (inet_pton(AF_INET, ex->target.host,
-	    &((struct sockaddr_in *)&r->addr)->sin_addr) == 1) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&r->addr;
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(ex->target.port);
-		r->addrlen = sizeof(*sin);
+	if (route_from_literal(&ex->routes[0], ex->target.host,
+	    ex->target.port) == 0) {
 		ex->n_routes = 1;
-	} else if (inet_pton(AF_INET6, ex->target.host,
-	    &((struct sockaddr_in6 *)&r->addr)->sin6_addr) == 1) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&r->addr;
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(ex->target.port);
-		r->addrlen = sizeof(*sin6);
-		ex->n_routes = 1;
-	}
-	if (ex->n_routes > 0) {
 		connect_next(ex);
 		return;
 	}

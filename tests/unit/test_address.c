@@ -201,6 +201,28 @@ START_TEST(test_route_bad_input)
 END_TEST
 
 /* One TCase per behaviour. */
+START_TEST(test_route_from_literal)
+{
+	struct route r;
+	char buf[80];
+
+	ck_assert_msg(route_from_literal(&r, "192.0.2.7", 8080) == 0,
+	    "a dotted quad is a literal");
+	route_format(&r, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "192.0.2.7:8080");
+	ck_assert_msg(route_from_literal(&r, "2001:db8::1", 80) == 0,
+	    "an IPv6 literal");
+	route_format(&r, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "[2001:db8::1]:80");
+	ck_assert_msg(route_from_literal(&r, "example.com", 80) == -1,
+	    "a name is not a literal");
+	ck_assert_msg(route_from_literal(&r, "127.1", 80) == -1,
+	    "inet_aton shorthand is not a literal");
+	ck_assert_msg(route_from_literal(&r, "[::1]", 80) == -1,
+	    "brackets are the caller's to strip");
+}
+END_TEST
+
 static void
 add_case(Suite *s, const char *name, const TTest *test)
 {
@@ -224,6 +246,7 @@ address_suite(void)
 	add_case(s, "route_format", test_route_format);
 	add_case(s, "route_equal", test_route_equal);
 	add_case(s, "route_bad_input", test_route_bad_input);
+	add_case(s, "route_from_literal", test_route_from_literal);
 	return s;
 }
 
