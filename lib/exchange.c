@@ -297,7 +297,6 @@ exchange_start(struct server *srv, struct client *client,
 	ex->client = client;
 	ex->req = req;
 	ex->evcon = evhttp_request_get_connection(req);
-	ex->id = ++srv->next_exchange_id;
 	ex->started = clock_now();
 	ex->method = method_name(type);
 	ex->idempotent = method_idempotent(type);

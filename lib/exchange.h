@@ -43,7 +43,6 @@ struct exchange {
 	struct evhttp_request *req;
 	struct evhttp_connection *evcon;
 	struct owner *owner;		/* one reference */
-	uint64_t id;
 	enum exchange_state state;
 	int64_t started;		/* monotonic */
 

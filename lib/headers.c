@@ -34,13 +34,9 @@ is_ows(char c)
 	return c == ' ' || c == '\t';
 }
 
-/*
- * Finds the next element of a comma list starting at *p, OWS-trimmed;
- * sets *start and *len and advances *p past the comma.  Returns false at
- * the end of the string.  Empty elements are returned with *len == 0.
- */
-static bool
-list_next(const char **p, const char **start, size_t *len)
+/* Empty elements are returned with *len == 0. */
+bool
+headers_list_next(const char **p, const char **start, size_t *len)
 {
 	const char *s = *p, *e;
 
@@ -106,7 +102,7 @@ headers_conn_tokens(const struct evkeyvalq *h,
 		if (strcasecmp(kv->key, "Connection") != 0)
 			continue;
 		p = kv->value;
-		while (list_next(&p, &s, &len)) {
+		while (headers_list_next(&p, &s, &len)) {
 			if (len > 0)
 				tokens_add(tok, s, len);
 		}
@@ -153,7 +149,7 @@ headers_list_has(const char *value, const char *token)
 	if (value == NULL || token == NULL)
 		return false;
 	tlen = strlen(token);
-	while (list_next(&p, &s, &len)) {
+	while (headers_list_next(&p, &s, &len)) {
 		if (len == tlen && strncasecmp(s, token, len) == 0)
 			return true;
 	}

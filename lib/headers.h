@@ -35,6 +35,12 @@ bool headers_is_hop_by_hop(const char *name,
     const struct headers_conn_tokens *tok);
 
 /*
+ * Finds the next element of a comma list at *p, OWS-trimmed, sets *start
+ * and *len and steps *p past its comma.  False at the end of the string.
+ */
+bool headers_list_next(const char **p, const char **start, size_t *len);
+
+/*
  * True when the comma-separated list value contains token
  * (case-insensitive, optional whitespace around elements).
  */

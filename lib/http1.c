@@ -163,28 +163,6 @@ parse_field(char *line, size_t len, struct http1_response *r,
 }
 
 /*
- * Finds the next element of a comma list at *p, OWS-trimmed, and steps
- * past it.  False at the end of the string.
- */
-static bool
-list_next(const char **p, const char **start, size_t *len)
-{
-	const char *s = *p, *e;
-
-	if (*s == '\0')
-		return false;
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strcspn(s, ",");
-	*p = (*e == ',') ? e + 1 : e;
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-		e--;
-	*start = s;
-	*len = (size_t)(e - s);
-	return true;
-}
-
-/*
  * Folds one Content-Length value (maybe a list of repeats) into *cl;
  * every element must be digits and equal to any value seen before.  Unlike
  * other lists, an empty element ("5,") is an error here.
@@ -242,7 +220,7 @@ scan_transfer_encoding(const char *value, bool *last_chunked,
 	const char *p = value, *s;
 	size_t len;
 
-	while (list_next(&p, &s, &len)) {
+	while (headers_list_next(&p, &s, &len)) {
 		if (len == 0)
 			continue;
 		*any = true;

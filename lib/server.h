@@ -55,7 +55,6 @@ struct server {
 	bool stopping;
 	int64_t started;
 	FILE *access_log;
-	uint64_t next_exchange_id;
 };
 
 /*
