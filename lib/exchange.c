@@ -131,6 +131,11 @@ release_upstream(struct exchange *ex, bool reusable,
 		upstream_close(up, "abandoned while connecting");
 		return;
 	}
+	/* Bytes past the response's end belong to nobody: never reuse them. */
+	if (reusable && !upstream_is_clean(up)) {
+		reusable = false;
+		why_not = POOL_EVICT_EXTRA_BYTES;
+	}
 	if (!reusable)
 		pool_conn_retire(&up->pc, why_not);
 	upstream_detach(up);
@@ -366,7 +371,7 @@ acquire_or_connect(struct exchange *ex)
 	/* A retry always takes a fresh connection. */
 	if (ex->attempt == 1)
 		pc = pool_acquire(ex->srv->pool, &ex->address, ex->owner,
-		    clock_now());
+		    clock_now(), ex->idempotent);
 	if (pc != NULL) {
 		ex->up = (struct upstream *)pc;
 		ex->reused = true;
@@ -528,13 +533,14 @@ exchange_on_connect_failed(struct exchange *ex, struct upstream *up,
 /*
  * The reused connection died before a byte of the response came: the
  * origin closed it while the request was on its way.  One retry on a
- * fresh connection, when sending the request twice is harmless.
+ * fresh connection, only when the method is idempotent: the origin may
+ * have acted on a POST before closing, body or not (RFC 9112 9.3.1).
  */
 static bool
 retry_allowed(const struct exchange *ex)
 {
 	return ex->reused && ex->attempt == 1 && !ex->got_bytes &&
-	    (ex->idempotent || ex->body_len == 0);
+	    ex->idempotent;
 }
 
 static void

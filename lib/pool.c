@@ -83,6 +83,7 @@ static const char *const reason_names[POOL_EVICT__COUNT] = {
 	[POOL_EVICT_EVICT_ALL] = "evict_all",
 	[POOL_EVICT_ERROR] = "error",
 	[POOL_EVICT_NOT_REUSABLE] = "not_reusable",
+	[POOL_EVICT_EXTRA_BYTES] = "extra_bytes",
 };
 
 /* The /metrics label of a reason; never NULL. */
@@ -467,11 +468,17 @@ lifetime_spent(const struct pool *pool, const struct pool_conn *conn,
  */
 struct pool_conn *
 pool_acquire(struct pool *pool, const struct address *addr,
-    struct owner *owner, int64_t now)
+    struct owner *owner, int64_t now, bool retriable)
 {
 	struct pool_group *g;
 	struct pool_conn *c, *next;
 	struct pool_alloc *a;
+	int64_t max_idle = INT64_MAX;
+
+	if (!retriable)
+		max_idle = pool->params.healthcheck_after_idle <
+		    POOL_UNSAFE_IDLE_MAX ? pool->params.healthcheck_after_idle :
+		    POOL_UNSAFE_IDLE_MAX;
 
 	if ((g = group_find(pool, addr)) == NULL)
 		return NULL;
@@ -497,8 +504,15 @@ pool_acquire(struct pool *pool, const struct address *addr,
 			evict_idle(pool, c, POOL_EVICT_LIFETIME);
 			continue;
 		}
-		if (now - c->idle_at > pool->params.healthcheck_after_idle &&
-		    !pool->ops->healthy(c, pool->ops_arg)) {
+		/* Kept for a request that may be retried (MRU order). */
+		if (now - c->idle_at > max_idle)
+			continue;
+		/*
+		 * Every reuse peeks: the end of the last response may have
+		 * been read with more bytes still in the kernel, and the idle
+		 * watch only sees them at the next loop pass.
+		 */
+		if (!pool->ops->healthy(c, pool->ops_arg)) {
 			evict_idle(pool, c, POOL_EVICT_UNHEALTHY);
 			continue;
 		}

@@ -40,6 +40,8 @@ enum pool_evict_reason {
 	POOL_EVICT_ERROR,		/* "error": failed mid-exchange */
 	POOL_EVICT_NOT_REUSABLE,	/* "not_reusable": Connection: close, body not
 					   read to its end, close-delimited body */
+	POOL_EVICT_EXTRA_BYTES,		/* "extra_bytes": bytes past the end of a
+					   response, found at release */
 	POOL_EVICT__COUNT
 };
 
@@ -53,9 +55,17 @@ struct pool_params {
 	int64_t idle_grace;		/* 0: OkHttp's rule exactly */
 	long max_requests_per_connection;
 	int64_t max_connection_lifetime;
-	int64_t healthcheck_after_idle;
+	int64_t healthcheck_after_idle;	/* idle longer: no request that cannot be retried */
 	int64_t route_failure_ttl;
 };
+
+/*
+ * The longest idle time after which a connection is still trusted with a
+ * request that must not be sent twice (POST, PATCH): an origin's own
+ * keep-alive timeout is rarely shorter (Apache's is 5 s), so the close
+ * that would lose the request is unlikely to be in flight.
+ */
+#define POOL_UNSAFE_IDLE_MAX (2 * 1000000LL)
 
 void pool_params_from_config(struct pool_params *params,
     const struct ferryd_config *cfg);
@@ -138,13 +148,16 @@ struct routedb *pool_routedb(struct pool *pool);
 
 /*
  * Finds a connection for addr that takes a new exchange: most recently
- * used idle one first; one idle longer than healthcheck_after_idle is
- * health-checked first and evicted when unhealthy.  On success the
- * connection is allocated to owner (one reference taken) and returned; the
- * pool still owns it.  NULL: none fits; connect and pool_put().
+ * used idle one first.  Every idle candidate is health-checked (a peek:
+ * no byte may wait on it, pool.md "The connection is clean") and evicted
+ * when unhealthy.  Without retriable (the request must never be sent
+ * twice) only a connection idle no longer than healthcheck_after_idle and
+ * POOL_UNSAFE_IDLE_MAX qualifies.  On success the connection is allocated
+ * to owner (one reference taken) and returned; the pool still owns it.
+ * NULL: none fits; connect and pool_put().
  */
 struct pool_conn *pool_acquire(struct pool *pool, const struct address *addr,
-    struct owner *owner, int64_t now);
+    struct owner *owner, int64_t now, bool retriable);
 
 /*
  * A freshly connected conn enters the pool, allocated to owner.  The pool

@@ -197,24 +197,23 @@ pool_on_close(struct pool_conn *pc, enum pool_evict_reason reason, void *arg)
 	upstream_close(upstream_of(pc), pool_evict_reason_name(reason));
 }
 
-/*
- * A peek that does not block: EOF, an error, or any byte nobody asked for
- * means the origin is done with this connection.
- */
-static bool
-pool_on_healthy(struct pool_conn *pc, void *arg)
+bool
+upstream_is_clean(struct upstream *up)
 {
-	struct upstream *up = upstream_of(pc);
-	evutil_socket_t fd = bufferevent_getfd(up->bev);
 	char byte;
-	ssize_t n;
 
 	if (evbuffer_get_length(bufferevent_get_input(up->bev)) != 0)
 		return false;
-	n = recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-		return true;
-	return false;
+	return recv(bufferevent_getfd(up->bev), &byte, 1,
+	    MSG_PEEK | MSG_DONTWAIT) < 0 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+/* An idle connection the origin closed or wrote to is not healthy. */
+static bool
+pool_on_healthy(struct pool_conn *pc, void *arg)
+{
+	return upstream_is_clean(upstream_of(pc));
 }
 
 const struct pool_conn_ops upstream_pool_ops = {

@@ -67,6 +67,14 @@ void upstream_set_reading(struct upstream *up, bool on);
 ssize_t upstream_read_more(struct upstream *up, struct evbuffer *buf,
     size_t max);
 
+/*
+ * True when nothing waits on up: its input buffer is empty and a peek
+ * that does not block finds no byte, EOF or error in the kernel.  A
+ * connection is handed to the next exchange only when this holds
+ * (pool.md, "The connection is clean before anyone else gets it").
+ */
+bool upstream_is_clean(struct upstream *up);
+
 /* Closes the socket and frees up; reason goes to the debug log. */
 void upstream_close(struct upstream *up, const char *reason);
 

@@ -455,7 +455,7 @@ START_TEST(test_leak_not_last_allocation)
 	c1->pc.alloc_limit = 3;
 	o1 = put_busy(c1, 0);
 	o2 = new_owner();
-	ck_assert_ptr_eq(pool_acquire(pool, &a, o2, 0), &c1->pc);
+	ck_assert_ptr_eq(pool_acquire(pool, &a, o2, 0, true), &c1->pc);
 	drop_owner(o1);
 
 	ck_assert_int_eq(pool_cleanup(pool, 10), 100);
@@ -472,7 +472,7 @@ START_TEST(test_leak_not_last_allocation)
 	ck_assert_uint_eq(counts()->leaks, 1);
 
 	o3 = new_owner();
-	ck_assert_ptr_null(pool_acquire(pool, &a, o3, 20));
+	ck_assert_ptr_null(pool_acquire(pool, &a, o3, 20, true));
 
 	pool_release(pool, &c1->pc, o2, 30);
 	ck_assert_int_eq(c1->closes, 1);
@@ -496,7 +496,7 @@ START_TEST(test_evict_all)
 	ck_assert_int_eq(c2->closes, 0);
 	ck_assert_msg(c2->pc.no_new_exchanges, "in-use conn retired");
 	ck_assert_int_eq(counts()->total, 1);
-	ck_assert_ptr_null(pool_acquire(pool, &a, new_owner(), 20));
+	ck_assert_ptr_null(pool_acquire(pool, &a, new_owner(), 20, true));
 
 	pool_release(pool, &c2->pc, o2, 30);
 	ck_assert_int_eq(c2->closes, 1);
@@ -516,25 +516,25 @@ START_TEST(test_address_mismatch)
 	put_idle(c1, 10);
 
 	ck_assert_int_eq(address_init(&a, "https", "a", 80), 0);
-	ck_assert_msg(pool_acquire(pool, &a, o, 11) == NULL, "scheme differs");
+	ck_assert_msg(pool_acquire(pool, &a, o, 11, true) == NULL, "scheme differs");
 	ck_assert_int_eq(address_init(&a, "http", "b", 80), 0);
-	ck_assert_msg(pool_acquire(pool, &a, o, 11) == NULL, "host differs");
+	ck_assert_msg(pool_acquire(pool, &a, o, 11, true) == NULL, "host differs");
 	ck_assert_int_eq(address_init(&a, "http", "a", 81), 0);
-	ck_assert_msg(pool_acquire(pool, &a, o, 11) == NULL, "port differs");
+	ck_assert_msg(pool_acquire(pool, &a, o, 11, true) == NULL, "port differs");
 	ck_assert_int_eq(address_init(&a, "http", "a", 80), 0);
 	a.tls.tls = true;
-	ck_assert_msg(pool_acquire(pool, &a, o, 11) == NULL, "tls differs");
+	ck_assert_msg(pool_acquire(pool, &a, o, 11, true) == NULL, "tls differs");
 	a.tls.tls = false;
 	a.tls.verify = true;
-	ck_assert_msg(pool_acquire(pool, &a, o, 11) == NULL, "verify differs");
+	ck_assert_msg(pool_acquire(pool, &a, o, 11, true) == NULL, "verify differs");
 	a.tls.verify = false;
 	a.tls.ca_id = 7;
-	ck_assert_msg(pool_acquire(pool, &a, o, 11) == NULL, "CA set differs");
+	ck_assert_msg(pool_acquire(pool, &a, o, 11, true) == NULL, "CA set differs");
 	ck_assert_int_eq(o->refs, 1);
 	ck_assert_uint_eq(counts()->reused, 0);
 
 	ck_assert_int_eq(address_init(&a, "HTTP", "A", 80), 0);
-	ck_assert_ptr_eq(pool_acquire(pool, &a, o, 11), &c1->pc);
+	ck_assert_ptr_eq(pool_acquire(pool, &a, o, 11, true), &c1->pc);
 	ck_assert_int_eq(o->refs, 2);
 	ck_assert_uint_eq(counts()->reused, 1);
 	pool_release(pool, &c1->pc, o, 12);
@@ -549,16 +549,16 @@ START_TEST(test_allocation_limit)
 	struct owner *o1, *o2, *o3;
 
 	o1 = put_busy(c1, 10);
-	ck_assert_msg(pool_acquire(pool, &a, new_owner(), 11) == NULL,
+	ck_assert_msg(pool_acquire(pool, &a, new_owner(), 11, true) == NULL,
 	    "an HTTP/1.1 conn in use takes no second exchange");
 
 	h2->pc.http_version = 20;
 	h2->pc.alloc_limit = 2;
 	o2 = put_busy(h2, 10);
 	o3 = new_owner();
-	ck_assert_ptr_eq(pool_acquire(pool, &b, o3, 11), &h2->pc);
+	ck_assert_ptr_eq(pool_acquire(pool, &b, o3, 11, true), &h2->pc);
 	ck_assert_int_eq(h2->pc.n_allocs, 2);
-	ck_assert_msg(pool_acquire(pool, &b, new_owner(), 11) == NULL,
+	ck_assert_msg(pool_acquire(pool, &b, new_owner(), 11, true) == NULL,
 	    "an HTTP/2 conn at its limit is not shared");
 	ck_assert_int_eq(counts()->in_use, 2);
 	ck_assert_uint_eq(counts()->reused, 1);
@@ -583,7 +583,7 @@ START_TEST(test_no_new_exchanges)
 	put_idle(c1, 10);
 	pool_conn_retire(&c1->pc, POOL_EVICT_ERROR);
 	pool_conn_retire(&c1->pc, POOL_EVICT_NOT_REUSABLE);
-	ck_assert_msg(pool_acquire(pool, &a, new_owner(), 20) == NULL,
+	ck_assert_msg(pool_acquire(pool, &a, new_owner(), 20, true) == NULL,
 	    "a retired conn is not reused");
 	ck_assert_int_eq(pool_cleanup(pool, 110), 0);
 	ck_assert_int_eq(c1->closes, 1);
@@ -616,9 +616,9 @@ START_TEST(test_most_recently_used_first)
 
 	put_idle(c1, 10);
 	put_idle(c2, 20);
-	ck_assert_ptr_eq(pool_acquire(pool, &a, o, 25), &c2->pc);
+	ck_assert_ptr_eq(pool_acquire(pool, &a, o, 25, true), &c2->pc);
 	pool_release(pool, &c2->pc, o, 25);
-	ck_assert_ptr_eq(pool_acquire(pool, &a, o, 26), &c2->pc);
+	ck_assert_ptr_eq(pool_acquire(pool, &a, o, 26, true), &c2->pc);
 	pool_release(pool, &c2->pc, o, 26);
 
 	/* c1 stays the longest idle and goes first */
@@ -634,21 +634,58 @@ START_TEST(test_health_check)
 	struct address a = addr_of("a");
 	struct owner *o = new_owner();
 
-	c1->healthy = false;
 	put_idle(c1, 0);
-	/* idle exactly healthcheck_after_idle: not "longer than", no peek */
-	ck_assert_ptr_eq(pool_acquire(pool, &a, o, 10), &c1->pc);
-	ck_assert_int_eq(c1->health_checks, 0);
-	pool_release(pool, &c1->pc, o, 10);
-
-	ck_assert_ptr_null(pool_acquire(pool, &a, o, 21));
+	/* Every reuse peeks, however short the idle time (stale bytes). */
+	ck_assert_ptr_eq(pool_acquire(pool, &a, o, 0, true), &c1->pc);
 	ck_assert_int_eq(c1->health_checks, 1);
+	pool_release(pool, &c1->pc, o, 1);
+	ck_assert_ptr_eq(pool_acquire(pool, &a, o, 2, true), &c1->pc);
+	ck_assert_int_eq(c1->health_checks, 2);
+	pool_release(pool, &c1->pc, o, 2);
+
+	c1->healthy = false;
+	ck_assert_ptr_null(pool_acquire(pool, &a, o, 3, true));
+	ck_assert_int_eq(c1->health_checks, 3);
 	ck_assert_int_eq(c1->closes, 1);
 	ck_assert_int_eq(c1->reason, POOL_EVICT_UNHEALTHY);
 	ck_assert_uint_eq(counts()->evictions[POOL_EVICT_UNHEALTHY], 1);
 	ck_assert_int_eq(o->refs, 1);
 	ck_assert_int_eq(counts()->total, 0);
 	ck_assert_int_eq(pool_next_cleanup(pool), -1);
+}
+END_TEST
+
+/*
+ * A request that must not be sent twice gets only a connection idle no
+ * longer than healthcheck_after_idle (10 ticks here): older ones stay
+ * pooled for requests that may be retried.
+ */
+START_TEST(test_not_retriable)
+{
+	struct fake_conn *c1 = mkconn(0, "a", 0);
+	struct fake_conn *c2 = mkconn(1, "a", 0);
+	struct address a = addr_of("a");
+	struct owner *o = new_owner();
+
+	put_idle(c1, 0);
+	ck_assert_msg(pool_acquire(pool, &a, o, 11, false) == NULL,
+	    "idle 11 > 10: not for a POST");
+	ck_assert_int_eq(c1->closes, 0);
+	ck_assert_int_eq(counts()->idle, 1);
+	ck_assert_ptr_eq(pool_acquire(pool, &a, o, 10, false), &c1->pc);
+	ck_assert_int_eq(c1->health_checks, 1);
+	pool_release(pool, &c1->pc, o, 10);
+
+	/* c2, idle 5, is taken; c1, idle 35, is skipped and stays pooled. */
+	put_idle(c2, 30);
+	ck_assert_ptr_eq(pool_acquire(pool, &a, o, 35, false), &c2->pc);
+	pool_release(pool, &c2->pc, o, 35);
+	ck_assert_ptr_eq(pool_acquire(pool, &a, o, 50, true), &c2->pc);
+	pool_release(pool, &c2->pc, o, 50);
+	ck_assert_ptr_eq(pool_acquire(pool, &a, o, 51, true), &c2->pc);
+	ck_assert_int_eq(counts()->idle, 1);
+	pool_release(pool, &c2->pc, o, 51);
+	ck_assert_int_eq(c1->closes, 0);
 }
 END_TEST
 
@@ -662,7 +699,7 @@ START_TEST(test_unhealthy_tries_next)
 	put_idle(c1, 0);
 	put_idle(c2, 5);
 	c2->healthy = false;
-	ck_assert_ptr_eq(pool_acquire(pool, &a, o, 50), &c1->pc);
+	ck_assert_ptr_eq(pool_acquire(pool, &a, o, 50, true), &c1->pc);
 	ck_assert_int_eq(c2->closes, 1);
 	ck_assert_int_eq(c2->reason, POOL_EVICT_UNHEALTHY);
 	ck_assert_int_eq(c1->health_checks, 1);
@@ -682,7 +719,7 @@ START_TEST(test_request_budget)
 	apply_params();
 	put_idle(c1, 10);
 	ck_assert_int_eq(c1->closes, 0);
-	ck_assert_ptr_eq(pool_acquire(pool, &a, o, 11), &c1->pc);
+	ck_assert_ptr_eq(pool_acquire(pool, &a, o, 11, true), &c1->pc);
 	ck_assert_int_eq(c1->pc.exchanges, 2);
 	pool_release(pool, &c1->pc, o, 12);
 	ck_assert_int_eq(c1->closes, 1);
@@ -701,14 +738,14 @@ START_TEST(test_lifetime)
 	params.max_connection_lifetime = 100;
 	apply_params();
 	put_idle(c1, 50);
-	ck_assert_ptr_eq(pool_acquire(pool, &a, o, 99), &c1->pc);
+	ck_assert_ptr_eq(pool_acquire(pool, &a, o, 99, true), &c1->pc);
 	pool_release(pool, &c1->pc, o, 100);
 	ck_assert_int_eq(c1->closes, 1);
 	ck_assert_int_eq(c1->reason, POOL_EVICT_LIFETIME);
 
 	/* one that ages past its lifetime while idle is not handed out */
 	put_idle(c2, 60);
-	ck_assert_ptr_null(pool_acquire(pool, &b, o, 100));
+	ck_assert_ptr_null(pool_acquire(pool, &b, o, 100, true));
 	ck_assert_int_eq(c2->closes, 1);
 	ck_assert_int_eq(c2->reason, POOL_EVICT_LIFETIME);
 	ck_assert_uint_eq(counts()->evictions[POOL_EVICT_LIFETIME], 2);
@@ -816,7 +853,7 @@ START_TEST(test_counts)
 	put_idle(c1, 10);
 	put_busy(c2, 11);
 	put_idle(c3, 12);
-	ck_assert_ptr_eq(pool_acquire(pool, &a, o, 13), &c1->pc);
+	ck_assert_ptr_eq(pool_acquire(pool, &a, o, 13, true), &c1->pc);
 	pool_count_tls(pool, false);
 	pool_count_tls(pool, true);
 	pool_count_tls(pool, true);
@@ -1038,6 +1075,8 @@ START_TEST(test_params_and_names)
 	ck_assert_str_eq(pool_evict_reason_name(POOL_EVICT_ERROR), "error");
 	ck_assert_str_eq(pool_evict_reason_name(POOL_EVICT_NOT_REUSABLE),
 	    "not_reusable");
+	ck_assert_str_eq(pool_evict_reason_name(POOL_EVICT_EXTRA_BYTES),
+	    "extra_bytes");
 }
 END_TEST
 
@@ -1078,6 +1117,7 @@ pool_suite(void)
 	    test_retired_in_use_closes_on_release);
 	add_case(s, "most_recently_used_first", test_most_recently_used_first);
 	add_case(s, "health_check", test_health_check);
+	add_case(s, "not_retriable", test_not_retriable);
 	add_case(s, "unhealthy_tries_next", test_unhealthy_tries_next);
 	add_case(s, "request_budget", test_request_budget);
 	add_case(s, "lifetime", test_lifetime);
