@@ -63,7 +63,12 @@ client_reject(struct client *c)
 		return;
 	c->rejecting = true;
 	evtimer_del(c->header_timer);
-	log_info("client %s: %d %s", c->peer_ip, c->scan.status, c->scan.why);
+	/* A refused address is the operator's business; bad bytes the client's. */
+	if (c->scan.status == 403)
+		log_notice("client %s: 403 %s", c->peer_ip, c->scan.why);
+	else
+		log_info("client %s: %d %s", c->peer_ip, c->scan.status,
+		    c->scan.why);
 	if (!c->in_flight)
 		event_active(c->reject_ev, EV_TIMEOUT, 1);
 }
@@ -88,6 +93,8 @@ client_on_input(struct evbuffer *in, const struct evbuffer_cb_info *info,
 		return;
 	}
 	left = info->n_added;
+	/* Before evhttp reads a body or answers 100-continue for it. */
+	reqscan_refuse(&c->scan, client_allowed(c) ? 0 : 403, "access denied");
 	/* Only bytes up to a violation get scanned: take the position first. */
 	front = c->scan.offset - (len - left);
 	evbuffer_ptr_set(in, &pos, len - left, EVBUFFER_PTR_SET);
@@ -143,8 +150,12 @@ client_on_reject(evutil_socket_t fd, short what, void *arg)
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 	const char *why = c->scan.why != NULL ? c->scan.why : "bad request";
 
-	/* A clean request dispatched meanwhile goes first (on_complete re-arms). */
-	if (c->in_flight)
+	/*
+	 * Clean requests before the bad one are answered first, in order:
+	 * one in flight, or one whose bytes evhttp has yet to read (what is
+	 * left in the buffer is only those; client_on_complete re-arms).
+	 */
+	if (c->in_flight || evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
 		return;
 	c->closing = true;
 	evbuffer_drain(bufferevent_get_input(c->bev),
@@ -229,7 +240,6 @@ static void
 client_on_setup(evutil_socket_t unused, short what, void *arg)
 {
 	struct client *c = arg;
-	const struct ferryd_config *cfg = c->server->cfg;
 	socklen_t len = sizeof(c->peer);
 	void *cbarg = NULL;
 
@@ -237,8 +247,8 @@ client_on_setup(evutil_socket_t unused, short what, void *arg)
 	c->evcon = cbarg;
 	evhttp_connection_set_closecb(c->evcon, client_on_close, c);
 	c->fd = bufferevent_getfd(c->bev);
-	if (getpeername(c->fd, (struct sockaddr *)&c->peer, &len) == 0)
-		c->allowed = acl_match(&cfg->allow, (struct sockaddr *)&c->peer);
+	c->have_peer = getpeername(c->fd, (struct sockaddr *)&c->peer,
+	    &len) == 0;
 	if (c->peer.ss_family == AF_INET)
 		evutil_inet_ntop(AF_INET,
 		    &((struct sockaddr_in *)&c->peer)->sin_addr, c->peer_ip,
@@ -252,6 +262,13 @@ client_on_setup(evutil_socket_t unused, short what, void *arg)
 	if (event_base_get_features(c->server->base) & EV_FEATURE_EARLY_CLOSE)
 		c->hangup_ev = event_new(c->server->base, c->fd, EV_CLOSED,
 		    client_on_hangup, c);
+}
+
+bool
+client_allowed(const struct client *c)
+{
+	return c->have_peer && acl_match(&c->server->cfg->allow,
+	    (const struct sockaddr *)&c->peer);
 }
 
 struct bufferevent *

@@ -41,7 +41,7 @@ struct client {
 	int fd;
 	struct sockaddr_storage peer;
 	char peer_ip[64];
-	bool allowed;			/* the access list lets it in */
+	bool have_peer;			/* getpeername() told peer */
 	struct reqscan scan;
 	struct event *setup_ev;		/* runs once, right after evhttp set up */
 	struct event *header_timer;
@@ -64,6 +64,12 @@ struct bufferevent *client_bev_new(struct event_base *base, void *arg);
  * so that the client sees the body end early.  The client frees req then.
  */
 void client_cut(struct client *c, struct evhttp_request *req);
+
+/*
+ * Whether the access list in force now lets c in: decided per request, so
+ * that a reload that narrows [access] allow reaches open connections.
+ */
+bool client_allowed(const struct client *c);
 
 /* evhttp dispatched req on c (reply completion is tracked from here). */
 void client_on_dispatch(struct client *c, struct evhttp_request *req);

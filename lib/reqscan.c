@@ -569,6 +569,10 @@ scan(struct reqscan *s, const unsigned char *p, size_t n, size_t *used)
 				a = bad(s, 400, "empty line before the request line");
 				break;
 			}
+			if (s->refuse_status != 0) {
+				a = bad(s, s->refuse_status, s->refuse_why);
+				break;
+			}
 			/* The first byte of a head: scan it as such. */
 			s->state = S_METHOD;
 			s->token_len = 0;
@@ -802,6 +806,13 @@ reqscan_feed(struct reqscan *s, const char *p, size_t n)
 		n -= used;
 	}
 	return s->state == S_FAILED ? -1 : 0;
+}
+
+void
+reqscan_refuse(struct reqscan *s, int status, const char *why)
+{
+	s->refuse_status = status;
+	s->refuse_why = why;
 }
 
 /* Fails the stream from outside; a first status set by the scanner is kept. */

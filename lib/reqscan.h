@@ -36,6 +36,8 @@ struct reqscan {
 
 	/* private: the state machine */
 	struct reqscan_limits limits;
+	int refuse_status;		/* reqscan_refuse(): fail each new request */
+	const char *refuse_why;
 	int state;
 	size_t head_len;		/* bytes of the current head so far */
 	int method;			/* enum in reqscan.c */
@@ -79,6 +81,15 @@ int reqscan_fail(struct reqscan *s, int status, const char *why);
  * tunnel (request_start still points at the CONNECT's first byte).
  */
 bool reqscan_in_tunnel(const struct reqscan *s);
+
+/*
+ * From now on, until called again with status 0, a request fails at its
+ * first byte with status and why (the client's address is refused): so a
+ * refused client costs no more than the bytes it sent before the check,
+ * and nothing of its request reaches evhttp.  A request already begun is
+ * scanned as before.
+ */
+void reqscan_refuse(struct reqscan *s, int status, const char *why);
 
 /* True while part of a request head has arrived but not all of it. */
 bool reqscan_in_head(const struct reqscan *s);

@@ -167,7 +167,7 @@ server_on_request(struct evhttp_request *req, void *arg)
 		return;
 	}
 	client_on_dispatch(c, req);
-	if (!c->allowed) {
+	if (!client_allowed(c)) {
 		log_notice("client %s: access denied", c->peer_ip);
 		server_reply_error(srv, req, 403, "access denied", true);
 		return;

@@ -100,6 +100,6 @@ check "denied client: says access denied" grep -qx 'access denied' "$T/d.b"
 code=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' "$PROXY/metrics") || true
 check_eq "denied client, /metrics: 403" 403 "$code"
 check_eq "denied client: the origin saw nothing" "$before" "$(origin_stat requests)"
-check "denied client is logged" grep -q 'client 127.0.0.1: access denied' "$T/ferryd.log"
+check "denied client is logged" grep -q 'client 127.0.0.1: 403 access denied' "$T/ferryd.log"
 check "clean exit (denied)" stop_ferryd
 finish

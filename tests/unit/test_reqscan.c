@@ -1160,6 +1160,39 @@ START_TEST(partial_head)
 END_TEST
 
 /* Builds the suite: one test case per behaviour. */
+/*
+ * A refused client: the next request fails at its first byte with 403,
+ * after the clean requests before it; one already begun is finished, and
+ * clearing the refusal lets the next one through.
+ */
+START_TEST(refuse)
+{
+	struct reqscan s;
+	static const char post[] = "POST / HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: 5\r\n\r\n";
+
+	reqscan_init(&s, &limits);
+	ck_assert_int_eq(reqscan_feed(&s, S(CLEAN)), 0);
+	reqscan_refuse(&s, 403, "access denied");
+	ck_assert_msg(reqscan_feed(&s, S(CLEAN)) == -1, "refused at once");
+	ck_assert_int_eq(s.status, 403);
+	ck_assert_str_eq(s.why, "access denied");
+	ck_assert_uint_eq(s.request_start, sizeof(CLEAN) - 1);
+	ck_assert_uint_eq(s.offset, sizeof(CLEAN));
+	ck_assert_uint_eq(s.requests, 1);
+
+	/* Refused while a request's body is on its way: that one finishes. */
+	reqscan_init(&s, &limits);
+	ck_assert_int_eq(reqscan_feed(&s, post, sizeof(post) - 1), 0);
+	reqscan_refuse(&s, 403, "access denied");
+	ck_assert_int_eq(reqscan_feed(&s, S("hello")), 0);
+	ck_assert_uint_eq(s.requests, 1);
+	reqscan_refuse(&s, 0, NULL);
+	ck_assert_msg(reqscan_feed(&s, S(CLEAN)) == 0, "allowed again");
+	ck_assert_uint_eq(s.requests, 2);
+}
+END_TEST
+
 static Suite *
 reqscan_suite(void)
 {
@@ -1292,10 +1325,12 @@ reqscan_suite(void)
 	tcase_add_test(tc, fail_in_head);
 	tcase_add_test(tc, fail_keeps_scanner_status);
 	tcase_add_test(tc, fail_idle_and_in_body);
+	tcase_add_test(tc, refuse);
 	suite_add_tcase(s, tc);
 
 	return s;
 }
+
 
 /* Runs the suite; fails when any test does. */
 int

@@ -149,7 +149,7 @@ fill(void)
 	c1 = put_conn(0, "a", o1, 10);
 	pool_release(pool, &c1->pc, o1, 10);
 	ck_assert_int_eq(address_init(&a, "http", "a", 80), 0);
-	ck_assert_ptr_eq(pool_acquire(pool, &a, o1, 11), &c1->pc);
+	ck_assert_ptr_eq(pool_acquire(pool, &a, o1, 11, true), &c1->pc);
 	pool_release(pool, &c1->pc, o1, 12);
 
 	c5 = put_conn(4, "a", o5, 12);
