@@ -202,6 +202,7 @@ exchange_cut(struct exchange *ex, const char *why)
 	log_info("%s %s: response cut: %s", ex->method,
 	    evhttp_request_get_uri(ex->req), why);
 	cancel_upstream(ex, POOL_EVICT_ERROR);
+	stats_count_cut(&ex->srv->stats, ex->status);
 	log_access(ex);
 	client_cut(client, exchange_end(ex));
 }
@@ -829,7 +830,13 @@ exchange_on_client_close(struct exchange *ex)
 	log_debug("%s %s: client went away", ex->method,
 	    evhttp_request_get_uri(ex->req));
 	cancel_upstream(ex, POOL_EVICT_NOT_REUSABLE);
-	ex->status = 499;
+	/* A reply under way is cut; none begun counts as nginx's 499. */
+	if (ex->state == EX_STREAMING)
+		stats_count_cut(&ex->srv->stats, ex->status);
+	else {
+		ex->status = 499;
+		stats_count_request(&ex->srv->stats, ex->status);
+	}
 	log_access(ex);
 	if (evhttp_request_get_connection(ex->req) == NULL)
 		evhttp_request_free(ex->req);

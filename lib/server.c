@@ -93,7 +93,7 @@ server_reply_error(struct server *srv, struct evhttp_request *req,
 
 	evhttp_clear_headers(out);
 	evhttp_add_header(out, "Content-Type", "text/plain; charset=utf-8");
-	if (close)
+	if (close || srv->stopping)
 		evhttp_add_header(out, "Connection", "close");
 	if (body != NULL)
 		evbuffer_add_printf(body, "%s\n", why);
@@ -463,14 +463,31 @@ fail:
 	return NULL;
 }
 
+/*
+ * shutdown_timeout is over: every exchange still running ends with a 503
+ * (or, with its reply under way, is cut).  Those replies still have to be
+ * written: the loop runs on until they are (maybe_exit), for at most one
+ * more second for clients that do not read.
+ */
 static void
 server_on_shutdown_timeout(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *srv = arg;
+	struct timeval tv = { 1, 0 };
+	struct exchange *ex;
 
+	if (srv->draining) {
+		log_notice("%d replies still unsent: exiting",
+		    srv->replies_in_flight);
+		event_base_loopexit(srv->base, NULL);
+		return;
+	}
 	log_notice("shutdown_timeout reached: ending %d exchanges",
 	    srv->stats.exchanges_active);
-	event_base_loopexit(srv->base, NULL);
+	srv->draining = true;
+	evtimer_add(srv->shutdown_timer, &tv);
+	while ((ex = TAILQ_FIRST(&srv->exchanges)) != NULL)
+		exchange_abort(ex);
 }
 
 void

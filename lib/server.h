@@ -53,6 +53,7 @@ struct server {
 	int replies_in_flight;			/* dispatched, reply not yet written */
 	struct event *shutdown_timer;
 	bool stopping;
+	bool draining;				/* shutdown_timeout over: last replies */
 	int64_t started;
 	FILE *access_log;
 };

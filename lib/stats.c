@@ -19,6 +19,13 @@ stats_count_request(struct stats *st, int code)
 		st->requests[code]++;
 }
 
+void
+stats_count_cut(struct stats *st, int code)
+{
+	stats_count_request(st, code);
+	st->requests_cut++;
+}
+
 static void
 metric_head(struct evbuffer *out, const char *name, const char *type,
     const char *help)
@@ -52,6 +59,9 @@ stats_render_metrics(const struct stats *st, const struct pool *pool,
 			evbuffer_add_printf(out,
 			    "ferryd_requests_total{code=\"%d\"} %" PRIu64 "\n",
 			    code, st->requests[code]);
+	metric_u64(out, "ferryd_requests_cut_total", "counter",
+	    "Requests whose reply was cut before its end (counted by code above "
+	    "too).", st->requests_cut);
 
 	metric_u64(out, "ferryd_upstream_connections_opened_total", "counter",
 	    "Upstream connections opened.", pc->opened);
@@ -158,11 +168,12 @@ stats_render_json(const struct stats *st, const struct pool *pool,
 		if (st->requests[code] != 0)
 			evbuffer_add_printf(out, "%s\"%d\": %" PRIu64,
 			    n++ ? ", " : "", code, st->requests[code]);
-	evbuffer_add_printf(out, "},\n  \"upstream\": {\n"
+	evbuffer_add_printf(out, "},\n  \"requests_cut\": %" PRIu64
+	    ",\n  \"upstream\": {\n"
 	    "    \"opened\": %" PRIu64 ", \"reused\": %" PRIu64
 	    ", \"idle\": %d, \"in_use\": %d, \"leaks\": %" PRIu64
 	    ", \"retries\": %" PRIu64 ", \"route_failures\": %" PRIu64 ",\n"
-	    "    \"evictions\": {",
+	    "    \"evictions\": {", st->requests_cut,
 	    pc->opened, pc->reused, pc->idle, pc->in_use, pc->leaks,
 	    st->retries, st->route_failures);
 	for (int r = 0; r < POOL_EVICT__COUNT; r++)

@@ -17,7 +17,8 @@ struct pool;
 
 struct stats {
 	uint64_t client_connections_accepted;
-	uint64_t requests[STATS_MAX_CODE];	/* by status code */
+	uint64_t requests[STATS_MAX_CODE];	/* by status code; 499: client left first */
+	uint64_t requests_cut;		/* of those, replies cut before their end */
 	uint64_t retries;
 	uint64_t route_failures;
 	uint64_t dns_lookups;		/* names sent to the resolver */
@@ -30,6 +31,8 @@ struct stats {
 
 /* Counts one answered request. */
 void stats_count_request(struct stats *st, int code);
+/* Counts one request whose reply started with code and was cut short. */
+void stats_count_cut(struct stats *st, int code);
 /* Appends the /metrics page. */
 void stats_render_metrics(const struct stats *st, const struct pool *pool,
     struct evbuffer *out);

@@ -257,6 +257,7 @@ static const struct {
 } metrics[] = {
 	{ "ferryd_client_connections_accepted_total", "counter" },
 	{ "ferryd_requests_total", "counter" },
+	{ "ferryd_requests_cut_total", "counter" },
 	{ "ferryd_upstream_connections_opened_total", "counter" },
 	{ "ferryd_upstream_connections", "gauge" },
 	{ "ferryd_upstream_reused_total", "counter" },
