@@ -252,6 +252,87 @@ print(" ".join(out))
 }
 d5_pipeline
 
+# --- D6: HEAD does not invent Content-Length: 0 -------------------------
+d6_head() {
+	px -I "$O/$1/100" >"$T/head.$1" || true
+	check_eq "D6 HEAD /$1/100: 200" 200 "$(status_of <"$T/head.$1")"
+	check "D6 HEAD /$1/100: no Content-Length: 0" \
+	    sh -c '! grep -qi "^Content-Length: *0.$" "$1"' sh "$T/head.$1"
+}
+d6_head chunked
+d6_head close
+px -I "$O/size/100" >"$T/head.size" || true
+check "D6 HEAD /size/100: Content-Length: 100" \
+    grep -qi '^Content-Length: 100.$' "$T/head.size"
+
+# --- D7: Max-Forwards ------------------------------------------------------
+# d7_local METHOD: Max-Forwards: 0 is answered by ferryd itself.
+d7_local() {
+	before=$(origin_requests)
+	code=$(px -X "$1" -H 'Max-Forwards: 0' -D "$T/mf.h" -o "$T/mf.b" \
+	    -w '%{http_code}' "$O/echo") || true
+	check_eq "D7 $1 Max-Forwards: 0: 200 from ferryd" 200 "$code"
+	check_eq "D7 $1 Max-Forwards: 0: the origin saw nothing" "$before" "$(origin_requests)"
+}
+# d7_forward METHOD: Max-Forwards: 5 goes on as 4.
+d7_forward() {
+	code=$(px -X "$1" -H 'Max-Forwards: 5' -o "$T/mf.b" -w '%{http_code}' \
+	    "$O/echo") || true
+	check_eq "D7 $1 Max-Forwards: 5: forwarded" 200 "$code"
+	check "D7 $1 Max-Forwards: 5: the origin got the $1" \
+	    grep -q "^$1 /echo HTTP/1.1.\$" "$T/mf.b"
+	check "D7 $1 Max-Forwards: 5: the origin got Max-Forwards: 4" \
+	    grep -qi '^Max-Forwards: 4.$' "$T/mf.b"
+}
+d7_local TRACE
+check "D7 TRACE Max-Forwards: 0: Content-Type message/http" \
+    grep -qi '^Content-Type: message/http' "$T/mf.h"
+d7_local OPTIONS
+d7_forward TRACE
+d7_forward OPTIONS
+before=$(origin_requests)
+code=$(px -H 'Max-Forwards: 0' -o "$T/mf.b" -w '%{http_code}' "$O/echo") || true
+check_eq "D7 GET Max-Forwards: 0: forwarded" "200 $((before + 1))" "$code $(origin_requests)"
+check "D7 GET Max-Forwards: 0: unchanged" grep -qi '^Max-Forwards: 0.$' "$T/mf.b"
+
+# --- D8: "OPTIONS http://host" goes out as "OPTIONS *" -------------------
+# A second origin without -q logs each request line on stderr
+# ("origin: conn N req M METHOD TARGET"), which today's origin does too.
+d8_options_star() {
+	rm -f "$T/vorigin.ready"
+	"$ORIGIN" -l 127.0.0.1:0 -r "$T/vorigin.ready" 2>"$T/vorigin.log" &
+	vpid=$!
+	PIDS="$PIDS $vpid"
+	wait_for 10 test -s "$T/vorigin.ready" || { not_ok "D8: verbose origin did not start"; return; }
+	read -r vport _ <"$T/vorigin.ready"
+	printf 'OPTIONS http://127.0.0.1:%s HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nConnection: close\r\n\r\n' \
+	    "$vport" "$vport" | raw 127.0.0.1 "$PROXY_PORT" >"$T/star.raw" || true
+	check "D8 OPTIONS http://host (no path): the origin got \"OPTIONS *\"" \
+	    grep -q '^origin: conn [0-9]* req [0-9]* OPTIONS \*$' "$T/vorigin.log"
+	# The extended origin answers "*" with 200 and the request line as
+	# its body; today's origin does not, so the body check waits for it.
+	printf 'OPTIONS * HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nConnection: close\r\n\r\n' \
+	    "$vport" | raw 127.0.0.1 "$vport" >"$T/star.direct" || true
+	if [ "$(status_of <"$T/star.direct")" = 200 ]; then
+		check_eq "D8 OPTIONS http://host: 200" 200 "$(status_of <"$T/star.raw")"
+		check "D8 OPTIONS http://host: body is the request line \"OPTIONS * HTTP/1.1\"" \
+		    grep -qx 'OPTIONS \* HTTP/1\.1.\{0,1\}' "$T/star.raw"
+	else
+		ok "D8 OPTIONS http://host: body is \"OPTIONS * HTTP/1.1\" # SKIP origin does not answer \"*\" yet"
+	fi
+	kill -TERM "$vpid" 2>/dev/null || true
+	wait "$vpid" 2>/dev/null || true
+	PIDS=$(echo "$PIDS" | sed "s/ $vpid\b//")
+}
+d8_options_star
+
+# --- D9: X-Forwarded-For chains are joined ----------------------------
+px -H 'X-Forwarded-For: 10.1.1.1' -H 'X-Forwarded-For: 10.2.2.2' "$O/echo" >"$T/xff" || true
+check_eq "D9 two X-Forwarded-For fields: one field upstream" 1 \
+    "$(grep -ci '^X-Forwarded-For:' "$T/xff")"
+check "D9 two X-Forwarded-For fields: joined, then the client" \
+    grep -q '^X-Forwarded-For: 10.1.1.1, 10.2.2.2, 127.0.0.1.$' "$T/xff"
+
 check "clean exit" stop_ferryd
 
 finish
