@@ -333,6 +333,143 @@ check_eq "D9 two X-Forwarded-For fields: one field upstream" 1 \
 check "D9 two X-Forwarded-For fields: joined, then the client" \
     grep -q '^X-Forwarded-For: 10.1.1.1, 10.2.2.2, 127.0.0.1.$' "$T/xff"
 
+# --- D10: every exchange is counted once ---------------------------------
+# ferryd counts the /metrics page it serves too, so the counts are read
+# from snapshots (snap: one fetch of /metrics into $SNAP), and SELF, what
+# one fetch adds to the sum (and to code 200), is measured first.  Between
+# two snapshots with nothing else in between, the sum moves by SELF plus
+# the exchanges of the case.  Fixed sleeps, not polling, let a count that
+# follows the close land (and a second count show up past read_timeout).
+NSNAP=0
+snap() {
+	NSNAP=$((NSNAP + 1))
+	SNAP="$T/metrics.$NSNAP"
+	curl -s --max-time 5 "$PROXY/metrics" >"$SNAP" || true
+}
+# msum FILE: ferryd_requests_total summed over every code.
+msum() {
+	awk '$1 ~ /^ferryd_requests_total\{/ { s += $2 } END { print s + 0 }' "$1"
+}
+# mval FILE NAME: one value (0 when absent).
+mval() {
+	awk -v m="$2" '$1 == m { v = $2 } END { print v + 0 }' "$1"
+}
+C200='ferryd_requests_total{code="200"}'
+C499='ferryd_requests_total{code="499"}'
+CUT=ferryd_requests_cut_total
+
+snap; m0=$SNAP
+snap; m1=$SNAP
+SELF=$(( $(msum "$m1") - $(msum "$m0") ))
+SELF200=$(( $(mval "$m1" "$C200") - $(mval "$m0" "$C200") ))
+echo "# one /metrics fetch adds $SELF to the sum, $SELF200 to code 200"
+
+d10_cut() {
+	snap; a=$SNAP
+	rc=0
+	px -o "$T/cut.b" "$O/stall-body/2000" || rc=$?
+	check_eq "D10 cut response: the client saw a short body (curl 18)" 18 "$rc"
+	sleep 0.5
+	snap; b=$SNAP
+	check_eq "D10 cut response: counted once" 1 \
+	    $(( $(msum "$b") - $(msum "$a") - SELF ))
+	check_eq "D10 cut response: counted as 200" 1 \
+	    $(( $(mval "$b" "$C200") - $(mval "$a" "$C200") - SELF200 ))
+	check_eq "D10 cut response: ferryd_requests_cut_total + 1" 1 \
+	    $(( $(mval "$b" "$CUT") - $(mval "$a" "$CUT") ))
+}
+
+d10_client_gone() {
+	snap; a=$SNAP
+	python3 -c "$PYH"'
+import time
+s = connect(sys.argv[1])
+s.sendall(("GET http://%s/stall HTTP/1.1\r\nHost: %s\r\n\r\n" % (sys.argv[2], sys.argv[2])).encode())
+time.sleep(0.3)
+s.close()
+' "$PROXY_PORT" "$HP" || true
+	sleep 1.5	# past read_timeout = 1: a late second count shows too
+	snap; b=$SNAP
+	check_eq "D10 client gone before the reply: counted once" 1 \
+	    $(( $(msum "$b") - $(msum "$a") - SELF ))
+	check_eq "D10 client gone before the reply: as 499" 1 \
+	    $(( $(mval "$b" "$C499") - $(mval "$a" "$C499") ))
+}
+
+d10_normal() {
+	snap; a=$SNAP
+	for _ in 1 2 3 4 5; do
+		px -o /dev/null "$O/size/10" || true
+	done
+	sleep 0.2
+	snap; b=$SNAP
+	check_eq "D10 five requests: counted five times" 5 \
+	    $(( $(msum "$b") - $(msum "$a") - SELF ))
+}
+d10_cut
+d10_client_gone
+d10_normal
+
+# --- D11: ferryd's own error replies only --------------------------------
+# d11_bad NAME TARGET HOST: a 400 in text/plain, counted and logged.
+d11_bad() {
+	c0=$(metric 'ferryd_requests_total{code="400"}')
+	l0=$(grep -c 'access: .* 400 ' "$T/ferryd.log" || true)
+	printf 'GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' "$2" "$3" |
+	    raw 127.0.0.1 "$PROXY_PORT" >"$T/bad.raw" || true
+	check_eq "D11 $1: 400" 400 "$(status_of <"$T/bad.raw")"
+	check "D11 $1: text/plain" grep -qai '^Content-Type: text/plain' "$T/bad.raw"
+	check "D11 $1: not evhttp's HTML page" sh -c '! grep -qai "<html" "$1"' sh "$T/bad.raw"
+	check_eq "D11 $1: counted as 400" $((c0 + 1)) \
+	    "$(metric 'ferryd_requests_total{code="400"}')"
+	check_eq "D11 $1: logged (access line with 400)" $((l0 + 1)) \
+	    "$(grep -c 'access: .* 400 ' "$T/ferryd.log" || true)"
+}
+d11_bad "port 99999" "http://127.0.0.1:99999/" "127.0.0.1:99999"
+d11_bad "unclosed [::1" "http://[::1" "[::1"
+d11_bad "empty port" "http://127.0.0.1:/x" "127.0.0.1:"
+
 check "clean exit" stop_ferryd
+
+# --- D12: the 503 at shutdown is sent ---------------------------------------
+# gone PID: the process has exited (a zombie counts: it is ours to reap).
+gone() {
+	[ ! -e "/proc/$1" ] || grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+}
+d12_shutdown_503() {
+	start_ferryd server.shutdown_timeout=1
+	before=$(origin_requests)
+	px -o "$T/shut.b" -w '%{http_code}' "$O/stall" >"$T/shut.code" &
+	curl_pid=$!
+	wait_for 5 sh -c '[ "$(curl -s --max-time 5 "http://127.0.0.1:$1/stats" |
+	    awk "\$1 == \"requests\" { print \$2 }")" -gt "$2" ]' sh "$ORIGIN_CTL" "$before" ||
+	    echo "# the /stall request did not reach the origin"
+	sleep 0.5
+	t0=$(now_ms)
+	kill -TERM "$FERRYD_PID"
+	wait_for 6 gone "$FERRYD_PID" || true
+	t1=$(now_ms)
+	rc=0
+	if gone "$FERRYD_PID"; then
+		wait "$FERRYD_PID" || rc=$?
+	else
+		kill -KILL "$FERRYD_PID" 2>/dev/null || true
+		wait "$FERRYD_PID" 2>/dev/null || true
+		rc=killed
+	fi
+	PIDS=$(echo "$PIDS" | sed "s/ $FERRYD_PID\b//")
+	wait_for 5 gone "$curl_pid" || kill -TERM "$curl_pid" 2>/dev/null || true
+	wait "$curl_pid" 2>/dev/null || true
+	check_eq "D12 request in flight at shutdown: 503" 503 "$(cat "$T/shut.code")"
+	check_eq "D12 request in flight at shutdown: says why" "ferryd is shutting down" \
+	    "$(cat "$T/shut.b" 2>/dev/null)"
+	check_eq "D12 ferryd exits 0" 0 "$rc"
+	if [ "${SANITIZERS:-no}" = yes ]; then
+		ok "D12 ferryd exits within 3 s # SKIP sanitizer build"
+	else
+		check_le "D12 ferryd exits within 3 s (ms)" $((t1 - t0)) 3000
+	fi
+}
+d12_shutdown_503
 
 finish
