@@ -241,6 +241,29 @@ add_field(struct evbuffer *buf, const char *name, const char *value)
 	evbuffer_add(buf, "\r\n", 2);
 }
 
+/*
+ * Max-Forwards of a TRACE or OPTIONS request (RFC 9110 7.6.2): its value,
+ * or -1 when the method ignores it or the field is absent or malformed
+ * (then it is passed on as it is).
+ */
+static long
+max_forwards(const struct exchange *ex)
+{
+	enum evhttp_cmd_type type = evhttp_request_get_command(ex->req);
+	const char *v;
+	char *end;
+	long n;
+
+	if (type != EVHTTP_REQ_TRACE && type != EVHTTP_REQ_OPTIONS)
+		return -1;
+	v = evhttp_find_header(evhttp_request_get_input_headers(ex->req),
+	    "Max-Forwards");
+	if (v == NULL || *v < '0' || *v > '9' || strlen(v) > 9)
+		return -1;
+	n = strtol(v, &end, 10);
+	return *end == '\0' ? n : -1;
+}
+
 /* Writes the upstream request head: origin-form, HTTP/1.1, keep-alive. */
 static int
 build_head(struct exchange *ex)
@@ -249,7 +272,7 @@ build_head(struct exchange *ex)
 	struct evkeyvalq *in = evhttp_request_get_input_headers(ex->req);
 	struct headers_conn_tokens tok;
 	struct evkeyval *h;
-	const char *xff = NULL;
+	long hops = max_forwards(ex);
 	int minor = ex->req->minor;
 
 	if ((ex->head = evbuffer_new()) == NULL)
@@ -266,24 +289,73 @@ build_head(struct exchange *ex)
 		    headers_is_hop_by_hop(h->key, &tok))
 			continue;
 		if (cfg->x_forwarded_for &&
-		    strcasecmp(h->key, "X-Forwarded-For") == 0) {
-			xff = h->value;
+		    strcasecmp(h->key, "X-Forwarded-For") == 0)
+			continue;
+		if (hops > 0 && strcasecmp(h->key, "Max-Forwards") == 0) {
+			evbuffer_add_printf(ex->head, "Max-Forwards: %ld\r\n",
+			    hops - 1);
 			continue;
 		}
 		add_field(ex->head, h->key, h->value);
 	}
 	if (cfg->via)
 		evbuffer_add_printf(ex->head, "Via: 1.%d ferryd\r\n", minor);
-	if (cfg->x_forwarded_for && ex->client != NULL)
-		evbuffer_add_printf(ex->head, "X-Forwarded-For: %s%s%s\r\n",
-		    xff != NULL ? xff : "", xff != NULL ? ", " : "",
-		    ex->client->peer_ip);
+	/* The client's chain, every field in order, then the client. */
+	if (cfg->x_forwarded_for && ex->client != NULL) {
+		evbuffer_add(ex->head, "X-Forwarded-For: ", 17);
+		TAILQ_FOREACH(h, in, next)
+			if (strcasecmp(h->key, "X-Forwarded-For") == 0 &&
+			    h->value[0] != '\0')
+				evbuffer_add_printf(ex->head, "%s, ", h->value);
+		evbuffer_add_printf(ex->head, "%s\r\n", ex->client->peer_ip);
+	}
 	if (ex->body_len > 0 || evhttp_request_get_command(ex->req) &
 	    (EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH))
 		evbuffer_add_printf(ex->head, "Content-Length: %zu\r\n",
 		    ex->body_len);
 	evbuffer_add(ex->head, "\r\n", 2);
 	return 0;
+}
+
+/*
+ * Max-Forwards: 0 makes ferryd the final recipient of a TRACE or OPTIONS
+ * (RFC 9110 7.6.2): TRACE gets the request back as message/http, without
+ * the credentials it carried; OPTIONS gets what ferryd allows.
+ */
+static void
+exchange_answer_itself(struct exchange *ex)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(ex->req);
+	struct server *srv = ex->srv;
+	struct evbuffer *body;
+	struct evkeyval *h;
+	const char *type = "message/http";
+
+	if ((body = evbuffer_new()) == NULL) {
+		exchange_fail(ex, 503, "out of memory");
+		return;
+	}
+	if (evhttp_request_get_command(ex->req) == EVHTTP_REQ_TRACE) {
+		evbuffer_add_printf(body, "TRACE %s HTTP/%d.%d\r\n",
+		    evhttp_request_get_uri(ex->req), ex->req->major,
+		    ex->req->minor);
+		TAILQ_FOREACH(h, in, next)
+			if (strcasecmp(h->key, "Authorization") != 0 &&
+			    strcasecmp(h->key, "Proxy-Authorization") != 0 &&
+			    strcasecmp(h->key, "Cookie") != 0)
+				add_field(body, h->key, h->value);
+		evbuffer_add(body, "\r\n", 2);
+	} else {
+		type = NULL;
+		evhttp_add_header(evhttp_request_get_output_headers(ex->req),
+		    "Allow", "GET, HEAD, POST, PUT, DELETE, OPTIONS, TRACE, "
+		    "PATCH");
+	}
+	ex->status = 200;
+	ex->bytes_out = evbuffer_get_length(body);
+	log_access(ex);
+	server_reply_page(srv, exchange_end(ex), type, body);
+	evbuffer_free(body);
 }
 
 void
@@ -330,6 +402,10 @@ exchange_start(struct server *srv, struct client *client,
 	if (address_init(&ex->address, ex->target.scheme, ex->target.host,
 	    ex->target.port) != 0) {
 		exchange_fail(ex, 400, "bad request target: host name too long");
+		return;
+	}
+	if (max_forwards(ex) == 0) {
+		exchange_answer_itself(ex);
 		return;
 	}
 	ex->owner = owner_new(ex->method, uri, clock_wall());
@@ -601,7 +677,7 @@ start_reply(struct exchange *ex)
 	struct evkeyvalq *out = evhttp_request_get_output_headers(ex->req);
 	struct headers_conn_tokens tok;
 	struct evkeyval *h, *next;
-	const char *cl;
+	const char *cl, *te;
 	char len[32];
 
 	/*
@@ -627,11 +703,19 @@ start_reply(struct exchange *ex)
 		evhttp_add_header(out, "Content-Length", len);
 		break;
 	case HTTP1_BODY_NONE:
-		/* HEAD and 304 describe the body they do not carry. */
-		cl = evhttp_find_header(&r->headers, "Content-Length");
-		if ((ex->head_request || r->status == 304) && cl != NULL)
-			evhttp_add_header(out, "Content-Length", cl);
-		else if (r->status != 204 && r->status != 304)
+		/*
+		 * HEAD and 304 describe the body they do not carry, framed as
+		 * the origin framed it, or not at all: never an invented 0.
+		 */
+		if (ex->head_request || r->status == 304) {
+			cl = evhttp_find_header(&r->headers, "Content-Length");
+			te = evhttp_find_header(&r->headers,
+			    "Transfer-Encoding");
+			if (cl != NULL)
+				evhttp_add_header(out, "Content-Length", cl);
+			else if (te != NULL && ex->req->minor >= 1)
+				evhttp_add_header(out, "Transfer-Encoding", te);
+		} else if (r->status != 204)
 			evhttp_add_header(out, "Content-Length", "0");
 		break;
 	case HTTP1_BODY_CHUNKED:

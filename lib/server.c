@@ -103,13 +103,13 @@ server_reply_error(struct server *srv, struct evhttp_request *req,
 		evbuffer_free(body);
 }
 
-/* Answers with a page of ferryd's own. */
-static void
-reply_page(struct server *srv, struct evhttp_request *req,
+void
+server_reply_page(struct server *srv, struct evhttp_request *req,
     const char *content_type, struct evbuffer *body)
 {
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", content_type);
+	if (content_type != NULL)
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Content-Type", content_type);
 	stats_count_request(&srv->stats, 200);
 	send_reply(req, 200, "OK", body);
 }
@@ -134,12 +134,12 @@ serve_page(struct server *srv, struct evhttp_request *req)
 	}
 	if (len == 8 && strncmp(uri, "/metrics", len) == 0) {
 		stats_render_metrics(&srv->stats, srv->pool, body);
-		reply_page(srv, req, "text/plain; version=0.0.4; charset=utf-8",
+		server_reply_page(srv, req, "text/plain; version=0.0.4; charset=utf-8",
 		    body);
 	} else if (len == 6 && strncmp(uri, "/stats", len) == 0) {
 		stats_render_json(&srv->stats, srv->pool,
 		    clock_now() - srv->started, body);
-		reply_page(srv, req, "application/json", body);
+		server_reply_page(srv, req, "application/json", body);
 	} else
 		server_reply_error(srv, req, 400,
 		    "this is a proxy: send absolute-form requests "

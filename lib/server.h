@@ -89,6 +89,13 @@ void server_shutdown(struct server *srv);
 void server_reply_error(struct server *srv, struct evhttp_request *req,
     int status, const char *why, bool close);
 
+/*
+ * Answers req with 200 and a page of ferryd's own (body, of content_type
+ * when not NULL).
+ */
+void server_reply_page(struct server *srv, struct evhttp_request *req,
+    const char *content_type, struct evbuffer *body);
+
 /* "Bad Request" for 400, and so on (NULL when unknown). */
 const char *server_reason_phrase(int status);
 

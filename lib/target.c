@@ -215,9 +215,14 @@ parse_authority(struct target *t, const char *s, size_t len,
 	return 0;
 }
 
-/* Parses "http[s]://authority[/path][?query]" into t. */
+/*
+ * Parses "http[s]://authority[/path][?query]" into t.  An OPTIONS request
+ * with neither path nor query is about the server itself: "*" (RFC 9112
+ * 3.2.4).
+ */
 static int
-parse_absolute(struct target *t, const char *uri, const char **why)
+parse_absolute(struct target *t, const char *uri, bool is_options,
+    const char **why)
 {
 	const char *sep = strstr(uri, "://"), *auth, *rest;
 	size_t slen, rlen;
@@ -244,6 +249,13 @@ parse_absolute(struct target *t, const char *uri, const char **why)
 	if (parse_authority(t, auth, (size_t)(rest - auth), why) != 0)
 		return -1;
 
+	if (is_options && *rest == '\0') {
+		if ((t->path = strdup("*")) == NULL) {
+			*why = "out of memory";
+			return -1;
+		}
+		return 0;
+	}
 	rlen = strlen(rest);
 	t->path = malloc(rlen + 2);
 	if (t->path == NULL) {
@@ -325,7 +337,7 @@ target_parse(struct target *t, const char *uri, bool is_connect,
 		return 0;
 	}
 
-	if (parse_absolute(t, uri, why) != 0)
+	if (parse_absolute(t, uri, is_options, why) != 0)
 		goto fail;
 	return 0;
 

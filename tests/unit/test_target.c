@@ -278,6 +278,19 @@ START_TEST(test_asterisk)
 	ck_assert_msg(target_parse(&t, "http://h/", false, true, &why) == 0,
 	    "OPTIONS with absolute-form: %s", why);
 	ck_assert_int_eq(t.form, TARGET_ABSOLUTE);
+	ck_assert_str_eq(t.path, "/");
+	target_clear(&t);
+
+	/* No path, no query: the server itself (RFC 9112 3.2.4). */
+	ck_assert_int_eq(target_parse(&t, "http://h:81", false, true, &why), 0);
+	ck_assert_str_eq(t.path, "*");
+	ck_assert_str_eq(t.authority, "h:81");
+	target_clear(&t);
+	ck_assert_int_eq(target_parse(&t, "http://h?q", false, true, &why), 0);
+	ck_assert_str_eq(t.path, "/?q");
+	target_clear(&t);
+	ck_assert_int_eq(target_parse(&t, "http://h", false, false, &why), 0);
+	ck_assert_msg(strcmp(t.path, "/") == 0, "GET http://h is GET /");
 	target_clear(&t);
 }
 END_TEST
