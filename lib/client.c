@@ -162,6 +162,9 @@ client_on_reject(evutil_socket_t fd, short what, void *arg)
 	    evbuffer_get_length(bufferevent_get_input(c->bev)));
 	bufferevent_disable(c->bev, EV_READ);
 	stats_count_request(&c->server->stats, c->scan.status);
+	/* The request is not parsed: its method and target are unknown. */
+	server_access_log(c->server, c->peer_ip, "-", "-", c->scan.status, 0,
+	    0, 0, false);
 	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n"
 	    "Content-Type: text/plain; charset=utf-8\r\n"
 	    "Content-Length: %zu\r\nConnection: close\r\n\r\n%s\n",

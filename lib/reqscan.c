@@ -4,6 +4,8 @@
  * them, and stops at the first byte it cannot prove clean.  See reqscan.h
  * for the contract.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <string.h>
 #include <sys/types.h>
 
@@ -82,7 +84,12 @@ enum target {
 	T_HOST,			/* CONNECT: host name or address */
 	T_V6,			/* CONNECT: inside "[...]" */
 	T_V6_END,		/* CONNECT: after "]", ":" expected */
-	T_PORT			/* CONNECT: port digits */
+	T_PORT,			/* CONNECT: port digits */
+	T_AUTH,			/* absolute-form: a reg-name host */
+	T_AUTH_PCT,		/* absolute-form: after "%" in the host, digits: hex seen */
+	T_AUTH_V6,		/* absolute-form: inside "[...]" */
+	T_AUTH_V6_END,		/* absolute-form: after "]" */
+	T_AUTH_PORT		/* absolute-form: port digits */
 };
 
 /* Sub-states of a field value we read; V_START is before any byte but OWS. */
@@ -224,6 +231,82 @@ method_end(struct reqscan *s)
 	return A_MORE;
 }
 
+/*
+ * The authority of an absolute-form target, checked as evhttp's URI parser
+ * would (2.1.12, parse_authority), so that what it would refuse with a page
+ * of its own gets ferryd's one-line 400 instead: a reg-name host
+ * (unreserved, sub-delims, %HH) or an IPv6 literal in brackets, then an
+ * optional port of at most 65535.  No user info.  The authority ends at
+ * "/", "?" or "#".
+ */
+static int
+authority_byte(struct reqscan *s, unsigned char c)
+{
+	struct in6_addr a6;
+
+	if ((c == '/' || c == '?' || c == '#') && s->sub != T_AUTH_PCT &&
+	    s->sub != T_AUTH_V6) {
+		s->sub = T_REST;
+		return A_MORE;
+	}
+	switch (s->sub) {
+	case T_AUTH:
+		if (c == '[' && s->digits == 0) {
+			s->sub = T_AUTH_V6;
+			s->v6_len = 0;
+		} else if (c == ':') {
+			s->sub = T_AUTH_PORT;
+			s->digits = 0;
+			s->port = 0;
+		} else if (c == '%') {
+			s->sub = T_AUTH_PCT;
+			s->digits = 0;
+		}
+		else if (c == '@')
+			return bad(s, 400, "user info in request target");
+		else if (!(cls[c] & (C_ALPHA | C_DIGIT)) &&
+		    strchr("-._~!$&'()*+,;=", c) == NULL)
+			return bad(s, 400, "invalid character in target host");
+		else
+			s->digits = 1;
+		return A_MORE;
+	case T_AUTH_PCT:
+		if (!(cls[c] & C_HEX))
+			return bad(s, 400, "bad percent-encoding in target host");
+		if (++s->digits == 2) {
+			s->sub = T_AUTH;
+			s->digits = 1;
+		}
+		return A_MORE;
+	case T_AUTH_V6:
+		if (c == ']') {
+			s->v6[s->v6_len] = '\0';
+			if (inet_pton(AF_INET6, s->v6, &a6) != 1)
+				return bad(s, 400, "bad IPv6 address in target");
+			s->sub = T_AUTH_V6_END;
+		} else if (s->v6_len + 1 < sizeof(s->v6) &&
+		    ((cls[c] & C_HEX) || c == ':' || c == '.'))
+			s->v6[s->v6_len++] = (char)c;
+		else
+			return bad(s, 400, "bad IPv6 address in target");
+		return A_MORE;
+	case T_AUTH_V6_END:
+		if (c != ':')
+			return bad(s, 400, "invalid character after IPv6 address");
+		s->sub = T_AUTH_PORT;
+		s->digits = 0;
+		s->port = 0;
+		return A_MORE;
+	default:	/* T_AUTH_PORT */
+		if (!(cls[c] & C_DIGIT))
+			return bad(s, 400, "invalid port in request target");
+		s->port = s->port * 10 + (unsigned int)(c - '0');
+		if (s->port > 65535)
+			return bad(s, 400, "port out of range in request target");
+		return A_MORE;
+	}
+}
+
 /* Checks one request-target byte against the form the method needs. */
 static int
 target_byte(struct reqscan *s, unsigned char c)
@@ -266,8 +349,15 @@ target_byte(struct reqscan *s, unsigned char c)
 		if (c != '/')
 			return bad(s, 400, "request target must be "
 			    "origin-form or absolute-form");
-		s->sub = s->sub == T_COLON ? T_SLASH : T_REST;
+		s->sub = s->sub == T_COLON ? T_SLASH : T_AUTH;
+		s->digits = 0;
 		return A_MORE;
+	case T_AUTH:
+	case T_AUTH_PCT:
+	case T_AUTH_V6:
+	case T_AUTH_V6_END:
+	case T_AUTH_PORT:
+		return authority_byte(s, c);
 	case T_HOST:
 		if (c == ':')
 			s->sub = T_PORT;
@@ -300,7 +390,13 @@ target_end(struct reqscan *s)
 		if (s->sub != T_PORT || s->digits == 0 || s->port == 0 ||
 		    s->port > 65535)
 			return bad(s, 400, "CONNECT target must be host:port");
-	} else if (s->sub != T_REST && s->sub != T_STAR)
+	} else if (s->sub == T_AUTH_V6 || s->sub == T_AUTH_PCT)
+		return bad(s, 400, s->sub == T_AUTH_V6 ?
+		    "bad IPv6 address in target" :
+		    "bad percent-encoding in target host");
+	else if (s->sub >= T_AUTH)
+		s->sub = T_REST;	/* an authority with no path */
+	else if (s->sub != T_REST && s->sub != T_STAR)
 		return bad(s, 400,
 		    "request target must be origin-form or absolute-form");
 	s->digits = 0;

@@ -56,6 +56,8 @@ struct reqscan {
 	uint64_t body_left;		/* CL body or current chunk: bytes still to come */
 	uint64_t body_total;		/* chunked: bytes of data so far */
 	char token[18];			/* the method, or a field name lower-cased */
+	char v6[48];			/* an IPv6 literal of the target */
+	size_t v6_len;
 	size_t token_len;
 	int field;			/* the field whose value is being scanned */
 	int match;			/* bytes of the expected word matched, -1: not it */

@@ -780,6 +780,43 @@ START_TEST(target_forms)
 }
 END_TEST
 
+/*
+ * The authority of an absolute-form target: what evhttp's URI parser would
+ * answer with its own HTML page is a 400 from the scanner.
+ */
+START_TEST(target_authority)
+{
+	reject_why(AT("GET http://127.0.0.1:6553", "6/ HTTP/1.1\r\nHost: x\r\n\r\n"),
+	    400, "port out of range in request target");
+	reject_why(AT("GET http://h:80", "a/ HTTP/1.1\r\nHost: x\r\n\r\n"), 400,
+	    "invalid port in request target");
+	reject(AT("GET http://h:1", ":2/ HTTP/1.1\r\nHost: x\r\n\r\n"), 400);
+	reject_why(AT("GET http://[::1", " HTTP/1.1\r\nHost: x\r\n\r\n"), 400,
+	    "bad IPv6 address in target");
+	reject_why(AT("GET http://[::", "g]/ HTTP/1.1\r\nHost: x\r\n\r\n"), 400,
+	    "bad IPv6 address in target");
+	reject_why(AT("GET http://[1::2::3", "]/ HTTP/1.1\r\nHost: x\r\n\r\n"),
+	    400, "bad IPv6 address in target");
+	reject(AT("GET http://[::1]", "x/ HTTP/1.1\r\nHost: x\r\n\r\n"), 400);
+	reject_why(AT("GET http://u", "@h/ HTTP/1.1\r\nHost: x\r\n\r\n"), 400,
+	    "user info in request target");
+	reject_why(AT("GET http://a", "\"b/ HTTP/1.1\r\nHost: x\r\n\r\n"), 400,
+	    "invalid character in target host");
+	reject(AT("GET http://a", "[b/ HTTP/1.1\r\nHost: x\r\n\r\n"), 400);
+	reject_why(AT("GET http://a%4", "g/ HTTP/1.1\r\nHost: x\r\n\r\n"), 400,
+	    "bad percent-encoding in target host");
+	reject(AT("GET http://a%4", " HTTP/1.1\r\nHost: x\r\n\r\n"), 400);
+
+	pass_after(S("GET http://127.0.0.1:65535/ HTTP/1.1\r\nHost: x\r\n\r\n"));
+	pass_after(S("GET http://[::1]:80/a HTTP/1.1\r\nHost: x\r\n\r\n"));
+	pass_after(S("GET http://[::1] HTTP/1.1\r\nHost: x\r\n\r\n"));
+	pass_after(S("GET http://h:/x HTTP/1.1\r\nHost: x\r\n\r\n"));
+	pass_after(S("GET http://a%41b.c_d~e HTTP/1.1\r\nHost: x\r\n\r\n"));
+	pass_after(S("GET http://h?q=a:b@c HTTP/1.1\r\nHost: x\r\n\r\n"));
+	pass_after(S("GET http://h/p:@[] HTTP/1.1\r\nHost: x\r\n\r\n"));
+}
+END_TEST
+
 /* Bodies on methods evhttp does not read them for */
 
 START_TEST(get_with_body)
@@ -1286,6 +1323,7 @@ reqscan_suite(void)
 	tcase_add_test(tc, request_line_spaces);
 	tcase_add_test(tc, request_line_bare_lf);
 	tcase_add_test(tc, target_forms);
+	tcase_add_test(tc, target_authority);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("body-methods");

@@ -1239,13 +1239,17 @@ START_TEST(test_header_timeout)
 }
 END_TEST
 
-/* shutdown_timeout ends the wait; server_free then aborts the exchange. */
+/*
+ * shutdown_timeout ends the wait: the exchange still waiting ends with a
+ * 503 (Connection: close) that is written before the loop exits.
+ */
 START_TEST(test_shutdown_timeout)
 {
 	struct tclient *c;
 	struct event *guard;
 	struct timeval tv = clock_to_timeval(2 * USEC_PER_SEC);
 	bool fired = false;
+	const char *conn;
 
 	origin.hold = true;
 	start_server("[server]\nshutdown_timeout = 0.2\n");
@@ -1261,14 +1265,21 @@ START_TEST(test_shutdown_timeout)
 	event_base_loop(base, 0);
 	event_free(guard);
 	ck_assert_msg(!fired && event_base_got_exit(base),
-	    "the loop left at shutdown_timeout (guard fired: %d)", fired);
-	ck_assert_msg(srv->stats.exchanges_active == 1,
-	    "the exchange was still in flight, got %d",
-	    srv->stats.exchanges_active);
+	    "the loop left after shutdown_timeout (guard fired: %d)", fired);
+	ck_assert_msg(srv->stats.exchanges_active == 0,
+	    "the exchange was ended, got %d", srv->stats.exchanges_active);
+	ck_assert_msg(srv->stats.requests[503] == 1, "counted as 503");
 
 	server_free(srv);
 	srv = NULL;
 	RUN_UNTIL(c->eof && origin.closed == 1);
+	ck_assert_msg(reply_status(c) == 503, "the client got the 503: %s",
+	    c->buf);
+	ck_assert_msg(strstr(c->buf, "ferryd is shutting down") != NULL,
+	    "and why: %s", c->buf);
+	conn = reply_header(c, "Connection");
+	ck_assert_msg(conn != NULL && strcasecmp(conn, "close") == 0,
+	    "Connection: close: %s", c->buf);
 	ck_assert_msg(c->eof && origin.closed == 1,
 	    "both connections closed: client eof %d, origin closed %d",
 	    c->eof, origin.closed);
