@@ -69,12 +69,25 @@ method_name(enum evhttp_cmd_type type)
 	return "GET";
 }
 
-/* RFC 9110 section 9.2.2: safe to send twice. */
+#define KNOWN_METHODS (EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | \
+	EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | \
+	EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH)
+
+bool
+exchange_known_method(int type)
+{
+	return (type & KNOWN_METHODS) != 0;
+}
+
+/*
+ * RFC 9110 section 9.2.2: safe to send twice.  An extension method is
+ * not: nothing says what it does.
+ */
 static bool
 method_idempotent(enum evhttp_cmd_type type)
 {
-	return type != EVHTTP_REQ_POST && type != EVHTTP_REQ_PATCH &&
-	    type != EVHTTP_REQ_CONNECT;
+	return (type & (EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
+	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE)) != 0;
 }
 
 /* Frees ex; everything it held has been handed back already. */
@@ -360,7 +373,7 @@ exchange_answer_itself(struct exchange *ex)
 
 void
 exchange_start(struct server *srv, struct client *client,
-    struct evhttp_request *req)
+    struct evhttp_request *req, const char *method)
 {
 	struct exchange *ex;
 	enum evhttp_cmd_type type = evhttp_request_get_command(req);
@@ -376,7 +389,12 @@ exchange_start(struct server *srv, struct client *client,
 	ex->req = req;
 	ex->evcon = evhttp_request_get_connection(req);
 	ex->started = clock_now();
-	ex->method = method_name(type);
+	if (exchange_known_method(type))
+		ex->method = method_name(type);
+	else {
+		snprintf(ex->ext_method, sizeof(ex->ext_method), "%s", method);
+		ex->method = ex->ext_method;
+	}
 	ex->idempotent = method_idempotent(type);
 	ex->head_request = type == EVHTTP_REQ_HEAD;
 	ex->attempt = 1;
@@ -722,8 +740,12 @@ start_reply(struct exchange *ex)
 	case HTTP1_BODY_CLOSE:
 		/*
 		 * No length: an HTTP/1.1 client gets chunks; an HTTP/1.0
-		 * client gets a body that ends when ferryd closes.
+		 * client gets a body that ends when ferryd closes.  Codings
+		 * other than the origin's chunked stay named (evhttp adds
+		 * its chunked after them): the bytes are still coded.
 		 */
+		if (r->codings[0] != '\0')
+			evhttp_add_header(out, "Transfer-Encoding", r->codings);
 		if (ex->req->minor == 0)
 			evhttp_remove_header(
 			    evhttp_request_get_input_headers(ex->req),
@@ -735,6 +757,43 @@ start_reply(struct exchange *ex)
 	ex->body_left = r->content_length;
 	evhttp_send_reply_start(ex->req, r->status,
 	    r->reason[0] != '\0' ? r->reason : NULL);
+}
+
+/*
+ * An interim response goes on to an HTTP/1.1 client as it came, less its
+ * hop-by-hop fields (RFC 9110 15.2: ferryd never asks for one itself).
+ * evhttp has queued nothing for this request yet and must not be woken
+ * for these bytes (its write callback would end the request), so they go
+ * to the socket at once; what the socket does not take waits, in order,
+ * in front of the final response.
+ */
+static void
+relay_interim(struct exchange *ex)
+{
+	struct http1_response *r = &ex->resp;
+	struct bufferevent *cbev = evhttp_connection_get_bufferevent(ex->evcon);
+	struct evbuffer *out = bufferevent_get_output(cbev), *buf;
+	struct headers_conn_tokens tok;
+	struct evkeyval *h;
+
+	if (ex->req->major != 1 || ex->req->minor == 0)
+		return;
+	/* evhttp answered the client's Expect itself: one 100 is enough. */
+	if (r->status == 100 && evhttp_find_header(
+	    evhttp_request_get_input_headers(ex->req), "Expect") != NULL)
+		return;
+	if ((buf = evbuffer_new()) == NULL)
+		return;
+	headers_conn_tokens(&r->headers, &tok);
+	evbuffer_add_printf(buf, "HTTP/1.1 %d %s\r\n", r->status, r->reason);
+	TAILQ_FOREACH(h, &r->headers, next)
+		if (!headers_is_hop_by_hop(h->key, &tok))
+			add_field(buf, h->key, h->value);
+	evbuffer_add(buf, "\r\n", 2);
+	if (evbuffer_get_length(out) == 0)
+		evbuffer_write(buf, bufferevent_getfd(cbev));
+	evbuffer_add_buffer(out, buf);
+	evbuffer_free(buf);
 }
 
 /* How the origin's side stands after read_more(). */
@@ -854,6 +913,12 @@ exchange_on_upstream_read(struct exchange *ex)
 			return;
 		}
 		if (ex->resp.status >= 200) {
+			/* chunked, gzip: re-chunking would apply chunked twice. */
+			if (ex->resp.codings_chunked && ex->req->minor >= 1) {
+				exchange_fail(ex, 502, "origin's transfer codings "
+				    "cannot be relayed: %s", ex->resp.codings);
+				return;
+			}
 			ex->have_head = true;
 			start_reply(ex);
 			break;
@@ -864,6 +929,7 @@ exchange_on_upstream_read(struct exchange *ex)
 			return;
 		}
 		/* An interim response (100, 102, 103): the real one follows. */
+		relay_interim(ex);
 		http1_response_clear(&ex->resp);
 		http1_response_init(&ex->resp);
 	}

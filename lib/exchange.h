@@ -47,6 +47,7 @@ struct exchange {
 	int64_t started;		/* monotonic */
 
 	const char *method;
+	char ext_method[19];		/* an extension method's name (method points here) */
 	bool idempotent;
 	bool head_request;
 	struct target target;
@@ -81,9 +82,15 @@ struct exchange {
 	TAILQ_ENTRY(exchange) entry;
 };
 
-/* Takes over req (an absolute-form proxy request) and relays it. */
+/*
+ * Takes over req (an absolute-form proxy request) and relays it.  method
+ * names an extension method evhttp calls "unknown" (else it is "").
+ */
 void exchange_start(struct server *srv, struct client *client,
-    struct evhttp_request *req);
+    struct evhttp_request *req, const char *method);
+
+/* True for the methods evhttp 2.1.12 parses by name (EVHTTP_REQ_*). */
+bool exchange_known_method(int type);
 
 /* Ends ex at once (shutdown): the client connection is closed. */
 void exchange_abort(struct exchange *ex);

@@ -5,6 +5,7 @@
  * two parties disagree on where a message ends.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -211,14 +212,15 @@ add_content_length(const char *value, uint64_t *cl, bool *seen,
 
 /*
  * Reads one Transfer-Encoding value: whether its last coding is chunked,
- * and how many times chunked appears (counted across fields by the caller).
+ * how many times chunked appears (counted across fields by the caller),
+ * and appends every coding but identity to r->codings.
  */
-static void
-scan_transfer_encoding(const char *value, bool *last_chunked,
-    int *n_chunked, bool *any)
+static int
+scan_transfer_encoding(struct http1_response *r, const char *value,
+    bool *last_chunked, int *n_chunked, bool *any, const char **why)
 {
 	const char *p = value, *s;
-	size_t len;
+	size_t len, have;
 
 	while (headers_list_next(&p, &s, &len)) {
 		if (len == 0)
@@ -227,7 +229,32 @@ scan_transfer_encoding(const char *value, bool *last_chunked,
 		*last_chunked = (len == 7 && strncasecmp(s, "chunked", 7) == 0);
 		if (*last_chunked)
 			(*n_chunked)++;
+		if (len == 8 && strncasecmp(s, "identity", 8) == 0)
+			continue;
+		have = strlen(r->codings);
+		if (have + len + 3 > sizeof(r->codings)) {
+			*why = "Transfer-Encoding too long";
+			return -1;
+		}
+		snprintf(r->codings + have, sizeof(r->codings) - have, "%s%.*s",
+		    have > 0 ? ", " : "", (int)len, s);
 	}
+	return 0;
+}
+
+/* Takes a final chunked off r->codings: ferryd decodes that one. */
+static void
+drop_final_chunked(struct http1_response *r)
+{
+	size_t n = strlen(r->codings);
+	char *last;
+
+	if (n < 7 || strcasecmp(r->codings + n - 7, "chunked") != 0)
+		return;
+	last = r->codings + n - 7;
+	while (last > r->codings && (last[-1] == ' ' || last[-1] == ','))
+		last--;
+	*last = '\0';
 }
 
 /* Sets r->body, content_length and keep_alive from the parsed head. */
@@ -245,8 +272,9 @@ frame_response(struct http1_response *r, bool head_request,
 	TAILQ_FOREACH(kv, &r->headers, next) {
 		if (strcasecmp(kv->key, "Transfer-Encoding") == 0) {
 			has_te = true;
-			scan_transfer_encoding(kv->value, &last_chunked,
-			    &n_chunked, &te_any);
+			if (scan_transfer_encoding(r, kv->value, &last_chunked,
+			    &n_chunked, &te_any, why) != 0)
+				return -1;
 		} else if (strcasecmp(kv->key, "Content-Length") == 0) {
 			if (add_content_length(kv->value, &cl, &has_cl,
 			    why) != 0)
@@ -283,6 +311,9 @@ frame_response(struct http1_response *r, bool head_request,
 	else if (has_te) {
 		r->content_length = 0;
 		r->body = last_chunked ? HTTP1_BODY_CHUNKED : HTTP1_BODY_CLOSE;
+		if (last_chunked)
+			drop_final_chunked(r);
+		r->codings_chunked = n_chunked > 0 && !last_chunked;
 	} else if (has_cl)
 		r->body = cl == 0 ? HTTP1_BODY_NONE : HTTP1_BODY_LENGTH;
 	else

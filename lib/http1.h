@@ -36,6 +36,13 @@ struct http1_response {
 	struct evkeyvalq headers;	/* as received, in order (duplicates kept) */
 	enum http1_body body;
 	uint64_t content_length;	/* for HTTP1_BODY_LENGTH */
+	/*
+	 * The transfer codings the body still carries once ferryd has taken
+	 * off a final chunked ("gzip" for "gzip, chunked"), comma-joined, or
+	 * "" (identity, a no-op, is left out).  A proxy passes them on.
+	 */
+	char codings[128];
+	bool codings_chunked;		/* chunked among them: cannot be re-chunked */
 	bool keep_alive;		/* the origin lets the connection be reused */
 };
 
@@ -54,7 +61,7 @@ void http1_response_clear(struct http1_response *r);
  * whitespace before the colon, no control bytes in values, no obs-fold,
  * Content-Length digits only and one value (identical repeats collapse),
  * Transfer-Encoding ending in chunked (otherwise close-delimited and not
- * reusable).  Lines may end in CRLF or a bare LF.
+ * reusable); the other codings are kept in r->codings.  Lines may end in CRLF or a bare LF.
  */
 enum http1_result http1_parse_response(struct evbuffer *buf,
     struct http1_response *r, bool head_request, size_t max_size,

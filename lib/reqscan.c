@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/types.h>
 
@@ -55,7 +56,8 @@ enum method {
 	M_OPTIONS,
 	M_TRACE,
 	M_CONNECT,
-	M_PATCH
+	M_PATCH,
+	M_EXT			/* any other token: evhttp passes it as "unknown" */
 };
 
 static const char *const method_names[] = {
@@ -218,12 +220,16 @@ method_end(struct reqscan *s)
 	if (s->token_len == 0)
 		return bad(s, 400, "empty method");
 	if (s->token_len > sizeof(s->token))
-		return bad(s, 501, "unknown method");
+		return bad(s, 501, "method name too long");
 	m = method_lookup(s->token, s->token_len);
 	if (m < 0)
 		return bad(s, 400, "method name must be upper case");
-	if (m == M_NONE)
-		return bad(s, 501, "unknown method");
+	/* evhttp cannot name it: keep the name for the exchange. */
+	if (m == M_NONE) {
+		m = M_EXT;
+		memcpy(s->ext_method, s->token, s->token_len);
+		s->ext_method[s->token_len] = '\0';
+	}
 	s->method = m;
 	s->sub = T_START;
 	s->digits = 0;
@@ -595,6 +601,9 @@ head_end(struct reqscan *s)
 		return bad(s, 400, "missing Host header");
 	if (s->minor == 1 && s->host_empty)
 		return bad(s, 400, "empty Host header");
+	if (s->method == M_EXT && (s->chunked || s->content_length > 0))
+		return bad(s, 501, "request bodies of extension methods are not "
+		    "supported yet");
 	if (!may_have_body(s->method) && (s->chunked || s->content_length > 0))
 		return bad(s, 400, "request body not allowed for this method");
 	if (s->content_length > s->limits.max_body_size)
@@ -602,6 +611,13 @@ head_end(struct reqscan *s)
 	if (s->expect_bad)
 		return bad(s, 417, "unsupported expectation");
 
+	if (s->method == M_EXT) {
+		if (s->ext_n == REQSCAN_EXT_QUEUE)
+			return bad(s, 501, "too many pipelined requests with "
+			    "extension methods");
+		memcpy(s->ext_queue[(s->ext_first + s->ext_n++) %
+		    REQSCAN_EXT_QUEUE], s->ext_method, sizeof(s->ext_method));
+	}
 	if (s->method == M_CONNECT) {
 		s->requests++;
 		s->state = S_TUNNEL;
@@ -902,6 +918,17 @@ reqscan_feed(struct reqscan *s, const char *p, size_t n)
 		n -= used;
 	}
 	return s->state == S_FAILED ? -1 : 0;
+}
+
+bool
+reqscan_take_method(struct reqscan *s, char *name, size_t size)
+{
+	if (s->ext_n == 0 || size == 0)
+		return false;
+	snprintf(name, size, "%s", s->ext_queue[s->ext_first]);
+	s->ext_first = (s->ext_first + 1) % REQSCAN_EXT_QUEUE;
+	s->ext_n--;
+	return true;
 }
 
 void

@@ -26,6 +26,9 @@ struct reqscan_limits {
 	uint64_t max_body_size;		/* > it: 413 */
 };
 
+/* Heads with extension methods scanned but not yet dispatched, at most. */
+#define REQSCAN_EXT_QUEUE 8
+
 struct reqscan {
 	/* results */
 	int status;			/* 0 while clean, else the HTTP status to answer */
@@ -56,6 +59,9 @@ struct reqscan {
 	uint64_t body_left;		/* CL body or current chunk: bytes still to come */
 	uint64_t body_total;		/* chunked: bytes of data so far */
 	char token[18];			/* the method, or a field name lower-cased */
+	char ext_method[19];		/* the extension method being scanned */
+	char ext_queue[REQSCAN_EXT_QUEUE][19];	/* clean heads' extension methods */
+	unsigned int ext_first, ext_n;
 	char v6[48];			/* an IPv6 literal of the target */
 	size_t v6_len;
 	size_t token_len;
@@ -92,6 +98,15 @@ bool reqscan_in_tunnel(const struct reqscan *s);
  * scanned as before.
  */
 void reqscan_refuse(struct reqscan *s, int status, const char *why);
+
+/*
+ * evhttp 2.1.12 knows nine methods and passes any other as "unknown",
+ * without its name.  The scanner keeps the names of extension methods
+ * (bodiless: evhttp would not read a body for them) in the order their
+ * heads were scanned; the caller takes one for each unknown-method
+ * request evhttp dispatches.  False when none is waiting.
+ */
+bool reqscan_take_method(struct reqscan *s, char *name, size_t size);
 
 /* True while part of a request head has arrived but not all of it. */
 bool reqscan_in_head(const struct reqscan *s);

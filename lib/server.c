@@ -154,6 +154,7 @@ server_on_request(struct evhttp_request *req, void *arg)
 	struct server *srv = arg;
 	struct client *c = server_client_of(srv, req);
 	const char *uri = evhttp_request_get_uri(req);
+	char method[sizeof(c->scan.ext_method)] = "";
 
 	/*
 	 * evhttp applies Proxy-Connection keep-alive rules to requests for
@@ -167,6 +168,12 @@ server_on_request(struct evhttp_request *req, void *arg)
 		return;
 	}
 	client_on_dispatch(c, req);
+	/* An extension method's name waits in the scanner: take it in order. */
+	if (!exchange_known_method(evhttp_request_get_command(req)) &&
+	    !reqscan_take_method(&c->scan, method, sizeof(method))) {
+		server_reply_error(srv, req, 501, "unknown method", true);
+		return;
+	}
 	if (!client_allowed(c)) {
 		log_notice("client %s: access denied", c->peer_ip);
 		server_reply_error(srv, req, 403, "access denied", true);
@@ -186,7 +193,7 @@ server_on_request(struct evhttp_request *req, void *arg)
 		serve_page(srv, req);
 		return;
 	}
-	exchange_start(srv, c, req);
+	exchange_start(srv, c, req, method);
 }
 
 static void
@@ -448,10 +455,11 @@ server_new(struct event_base *base, const struct ferryd_config *cfg)
 	}
 	evhttp_set_bevcb(srv->http, client_bev_new, srv);
 	evhttp_set_gencb(srv->http, server_on_request, srv);
-	evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT |
-	    EVHTTP_REQ_PATCH);
+	/*
+	 * Every method, the ones evhttp does not know too (it passes those as
+	 * "unknown"; the scanner keeps their names and allows no body).
+	 */
+	evhttp_set_allowed_methods(srv->http, 0xffff);
 	/* A proxy must not invent a Content-Type for the origin's body. */
 	evhttp_set_default_content_type(srv->http, NULL);
 	apply_config(srv);

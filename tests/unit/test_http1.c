@@ -318,6 +318,35 @@ START_TEST(test_chunked_framing)
 
 	head_bad("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n");
 	head_bad("HTTP/1.1 200 OK\r\nTransfer-Encoding:\r\n\r\n");
+	head_bad("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, gzip, gzip, gzip, "
+	    "gzip, gzip, gzip, gzip, gzip, gzip, gzip, gzip, gzip, gzip, gzip, "
+	    "gzip, gzip, gzip, gzip, gzip, gzip, chunked\r\n\r\n");
+}
+END_TEST
+
+/* The codings a relayed body still carries (RFC 9112 6.1, 7). */
+START_TEST(test_codings)
+{
+	head_ok("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", false);
+	ck_assert_str_eq(resp.codings, "");
+	head_ok("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n",
+	    false);
+	ck_assert_str_eq(resp.codings, "gzip");
+	ck_assert_msg(!resp.codings_chunked, "chunked last: decoded");
+	head_ok("HTTP/1.1 200 OK\r\nTransfer-Encoding: deflate\r\n"
+	    "Transfer-Encoding: gzip,chunked\r\n\r\n", false);
+	ck_assert_str_eq(resp.codings, "deflate, gzip");
+	head_ok("HTTP/1.1 200 OK\r\nTransfer-Encoding: identity, identity, "
+	    "chunked\r\n\r\n", false);
+	ck_assert_str_eq(resp.codings, "");
+	ck_assert_int_eq(resp.body, HTTP1_BODY_CHUNKED);
+	head_ok("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", false);
+	ck_assert_str_eq(resp.codings, "gzip");
+	ck_assert_int_eq(resp.body, HTTP1_BODY_CLOSE);
+	head_ok("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+	    false);
+	ck_assert_str_eq(resp.codings, "chunked, gzip");
+	ck_assert_msg(resp.codings_chunked, "chunked inside: cannot re-chunk");
 	head_bad("HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
 }
 END_TEST
@@ -673,6 +702,7 @@ http1_suite(void)
 		{ "no_body_statuses", test_no_body_statuses },
 		{ "interim_then_final", test_interim_then_final },
 		{ "chunked_framing", test_chunked_framing },
+		{ "codings", test_codings },
 		{ "cl_and_te", test_cl_and_te },
 		{ "content_length", test_content_length },
 		{ "content_length_bad", test_content_length_bad },

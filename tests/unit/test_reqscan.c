@@ -733,12 +733,49 @@ START_TEST(method_lower_case)
 }
 END_TEST
 
+/*
+ * Extension methods pass, bodiless, and their names wait in order for
+ * the exchange (evhttp only says "unknown").
+ */
 START_TEST(method_unknown)
 {
-	reject_why(AT("BREW", " / HTTP/1.1\r\nHost: x\r\n\r\n"), 501,
-	    "unknown method");
-	reject(AT("PROPFINDALLTHETHINGS", " / HTTP/1.1\r\nHost: x\r\n\r\n"),
-	    501);
+	struct reqscan s;
+	char name[32];
+	static const char two[] = "BREW / HTTP/1.1\r\nHost: x\r\n\r\n"
+	    "GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+	    "PROPFINDALLTHETHIN / HTTP/1.1\r\nHost: x\r\n\r\n";
+
+	reqscan_init(&s, &limits);
+	ck_assert_int_eq(reqscan_feed(&s, two, sizeof(two) - 1), 0);
+	ck_assert_uint_eq(s.requests, 3);
+	ck_assert(reqscan_take_method(&s, name, sizeof(name)));
+	ck_assert_str_eq(name, "BREW");
+	ck_assert(reqscan_take_method(&s, name, sizeof(name)));
+	ck_assert_str_eq(name, "PROPFINDALLTHETHIN");
+	ck_assert_msg(!reqscan_take_method(&s, name, sizeof(name)),
+	    "only extension methods are queued");
+
+	reject_why(AT("PROPFINDALLTHETHINGS", " / HTTP/1.1\r\nHost: x\r\n\r\n"),
+	    501, "method name too long");
+	reject_why(AT("BREW / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r",
+	    "\na"), 501,
+	    "request bodies of extension methods are not supported yet");
+}
+END_TEST
+
+/* More pipelined extension-method heads than can wait: 501. */
+START_TEST(method_unknown_queue_full)
+{
+	struct reqscan s;
+	int i;
+
+	reqscan_init(&s, &limits);
+	for (i = 0; i < REQSCAN_EXT_QUEUE; i++)
+		ck_assert_int_eq(reqscan_feed(&s,
+		    S("BREW / HTTP/1.1\r\nHost: x\r\n\r\n")), 0);
+	ck_assert_int_eq(reqscan_feed(&s,
+	    S("BREW / HTTP/1.1\r\nHost: x\r\n\r\n")), -1);
+	ck_assert_int_eq(s.status, 501);
 }
 END_TEST
 
@@ -1319,6 +1356,7 @@ reqscan_suite(void)
 	tcase_add_test(tc, version_lower_case);
 	tcase_add_test(tc, method_lower_case);
 	tcase_add_test(tc, method_unknown);
+	tcase_add_test(tc, method_unknown_queue_full);
 	tcase_add_test(tc, method_not_token);
 	tcase_add_test(tc, request_line_spaces);
 	tcase_add_test(tc, request_line_bare_lf);

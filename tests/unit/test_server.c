@@ -1311,15 +1311,28 @@ END_TEST
 START_TEST(test_interim_response)
 {
 	struct tclient *c;
+	static const char interim[] = "HTTP/1.1 103 Early Hints\r\n"
+	    "Link: </a>\r\n\r\nHTTP/1.1 200 ";
 
-	origin.response = "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
-	    RESP_HELLO;
+	origin.response = "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n"
+	    "Connection: x\r\nX: 1\r\n\r\n" RESP_HELLO;
 	start_server(NULL);
 	c = client_open();
-	proxied_get(c, "/");
-	ck_assert_msg(reply_status(c) == 200 && strcmp(reply_body(c), "hello")
-	    == 0, "the final response only: %s", c->buf);
+	client_send(c, "GET http://127.0.0.1:%u/ HTTP/1.1\r\n"
+	    "Host: 127.0.0.1:%u\r\n\r\n", origin.port, origin.port);
+	RUN_UNTIL(strstr(c->buf, "hello") != NULL);
+	ck_assert_msg(strncmp(c->buf, interim, sizeof(interim) - 1) == 0,
+	    "the 103, less its hop-by-hop fields, before the 200: %s", c->buf);
 	ck_assert_msg(counts()->idle == 1, "pooled, idle %d", counts()->idle);
+
+	/* An HTTP/1.0 client never sees a 1xx (RFC 9110 15.2). */
+	c = client_open();
+	client_send(c, "GET http://127.0.0.1:%u/ HTTP/1.0\r\n\r\n",
+	    origin.port);
+	RUN_UNTIL(c->eof);
+	ck_assert_msg(strncmp(c->buf, "HTTP/1.0 200 ", 13) == 0 &&
+	    strstr(c->buf, "hello") != NULL, "the final response only: %s",
+	    c->buf);
 }
 END_TEST
 
