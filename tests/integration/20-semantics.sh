@@ -1,0 +1,169 @@
+#!/bin/sh
+# 20-semantics.sh - what a proxy must pass on as the origin and the client
+# said it: transfer codings other than chunked keep their names, 1xx
+# interim responses reach HTTP/1.1 clients, extension methods are
+# forwarded by name (RFC 9110 9.1, 15.2; RFC 9112 6.1, 7).
+. "$TESTS_DIR/integration/lib.sh"
+
+start_origin
+O=127.0.0.1:$ORIGIN_PORT
+start_ferryd
+
+# semantics.py PROXY_PORT CASE...: raw exchanges over one connection per
+# case, parsed properly; prints one "CASE RESULT" line per case.
+cat > "$T/semantics.py" <<'PY'
+import gzip, socket, sys
+
+proxy = int(sys.argv[1])
+origin = sys.argv[2]
+
+def talk(data, timeout=5):
+    s = socket.create_connection(("127.0.0.1", proxy), timeout=timeout)
+    s.sendall(data)
+    out = b""
+    try:
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            out += b
+    except socket.timeout:
+        pass
+    s.close()
+    return out
+
+def responses(raw, head_only=False):
+    """Splits raw into (status, headers, body) tuples, 1xx included."""
+    out = []
+    while raw:
+        head, sep, rest = raw.partition(b"\r\n\r\n")
+        if not sep:
+            break
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        fields = [tuple(x.strip() for x in l.split(":", 1)) for l in lines[1:]]
+        names = [k.lower() for k, _ in fields]
+        te = ", ".join(v for k, v in fields if k.lower() == "transfer-encoding")
+        body = b""
+        if status < 200 or status in (204, 304) or head_only:
+            pass
+        elif "content-length" in names:
+            n = int(dict((k.lower(), v) for k, v in fields)["content-length"])
+            body, rest = rest[:n], rest[n:]
+        elif te.lower().endswith("chunked"):
+            while True:
+                line, _, rest = rest.partition(b"\r\n")
+                n = int(line, 16)
+                if n == 0:
+                    rest = rest.partition(b"\r\n")[2]
+                    break
+                body += rest[:n]
+                rest = rest[n + 2:]
+        else:
+            body, rest = rest, b""
+        out.append((lines[0], status, fields, te, body))
+        raw = rest
+    return out
+
+def req(method, path, version="1.1", extra=""):
+    h = "Host: %s\r\n" % origin if version == "1.1" else ""
+    return ("%s http://%s%s HTTP/%s\r\n%s%sConnection: close\r\n\r\n" %
+            (method, origin, path, version, h, extra)).encode()
+
+def say(case, result):
+    print(case, result)
+
+for case in sys.argv[3:]:
+    if case == "gzip-chunked":
+        r = responses(talk(req("GET", "/te/gzip-chunked")))
+        _, st, _, te, body = r[-1]
+        say(case, "%d te=%s body=%s" % (st, te.replace(" ", ""),
+            gzip.decompress(body).decode().strip() if body else "-"))
+    elif case == "gzip-chunked-1.0":
+        r = responses(talk(req("GET", "/te/gzip-chunked", "1.0")))
+        line, st, _, te, body = r[-1]
+        say(case, "%s te=%s body=%s" % (line.split()[0], te.replace(" ", ""),
+            gzip.decompress(body).decode().strip() if body else "-"))
+    elif case == "gzip-close":
+        r = responses(talk(req("GET", "/te/gzip")))
+        _, st, _, te, body = r[-1]
+        say(case, "%d te=%s body=%s" % (st, te.replace(" ", ""),
+            gzip.decompress(body).decode().strip() if body else "-"))
+    elif case == "chunked-gzip":
+        r = responses(talk(req("GET", "/te/chunked-gzip")))
+        say(case, "%d" % r[-1][1])
+    elif case == "head-gzip-chunked":
+        r = responses(talk(req("HEAD", "/te/gzip-chunked")), head_only=True)
+        _, st, fields, te, _ = r[-1]
+        say(case, "%d te=%s cl=%s" % (st, te.replace(" ", "") or "-",
+            "yes" if any(k.lower() == "content-length" for k, _ in fields)
+            else "no"))
+    elif case == "interim":
+        r = responses(talk(req("GET", "/interim")))
+        parts = []
+        for line, st, fields, te, body in r:
+            link = [v for k, v in fields if k.lower() == "link"]
+            parts.append("%d%s" % (st, "+link" if link else ""))
+        say(case, ",".join(parts) + " body=" + r[-1][4].decode().strip())
+    elif case == "interim-1.0":
+        r = responses(talk(req("GET", "/interim", "1.0")))
+        say(case, ",".join(str(x[1]) for x in r))
+    elif case == "ext-method":
+        r = responses(talk(req("MOOO", "/headers")))
+        _, st, _, _, body = r[-1]
+        say(case, "%d %s" % (st, body.split(b"\r\n")[0].decode()))
+    elif case == "ext-pipelined":
+        data = (("MOOO http://%s/headers HTTP/1.1\r\nHost: %s\r\n\r\n"
+                 "GET http://%s/size/3 HTTP/1.1\r\nHost: %s\r\n\r\n"
+                 "BREW-COFFEE http://%s/headers HTTP/1.1\r\nHost: %s\r\n"
+                 "Connection: close\r\n\r\n") % ((origin,) * 6)).encode()
+        r = responses(talk(data))
+        say(case, "|".join("%d:%s" % (st, body.split(b"\r\n")[0].decode())
+            for _, st, _, _, body in r))
+    elif case == "ext-body":
+        r = responses(talk(req("MOOO", "/headers",
+            extra="Content-Length: 3\r\n") + b"abc"))
+        say(case, "%d" % r[0][1])
+PY
+
+sem() {
+	python3 "$T/semantics.py" "$PROXY_PORT" "$O" "$1" | sed "s/^$1 //"
+}
+
+# --- Transfer codings (RFC 9112 6.1, 7): only chunked is ferryd's to undo.
+check_eq "gzip, chunked: de-chunked, re-chunked, gzip kept by name" \
+    "200 te=gzip,chunked body=hello gzip" "$(sem gzip-chunked)"
+check_eq "gzip, chunked to an HTTP/1.0 client: close-delimited, gzip named" \
+    "HTTP/1.0 te=gzip body=hello gzip" "$(sem gzip-chunked-1.0)"
+nr0=$(metric 'ferryd_upstream_evictions_total{reason="not_reusable"}')
+check_eq "gzip alone: read until close, re-chunked, gzip named" \
+    "200 te=gzip,chunked body=hello gzip" "$(sem gzip-close)"
+check_eq "a close-delimited coding leaves the connection unused" \
+    $((nr0 + 1)) "$(metric 'ferryd_upstream_evictions_total{reason="not_reusable"}')"
+check_eq "chunked, gzip: cannot be re-chunked, 502" 502 "$(sem chunked-gzip)"
+check_eq "HEAD keeps the origin's Transfer-Encoding, no Content-Length" \
+    "200 te=gzip,chunked cl=no" "$(sem head-gzip-chunked)"
+
+# --- 1xx interim responses (RFC 9110 15.2).
+check_eq "103 (with its Link) and 102 reach an HTTP/1.1 client, then 200" \
+    "103+link,102,200 body=final" "$(sem interim)"
+check_eq "an HTTP/1.0 client sees only the final response" "200" \
+    "$(sem interim-1.0)"
+
+# --- Extension methods (RFC 9110 9.1).
+r0=$(origin_stat requests)
+check_eq "MOOO is forwarded by name" "200 MOOO /headers HTTP/1.1" \
+    "$(sem ext-method)"
+check_eq "pipelined extension and known methods keep their names, in order" \
+    "200:MOOO /headers HTTP/1.1|200:abc|200:BREW-COFFEE /headers HTTP/1.1" \
+    "$(sem ext-pipelined)"
+r1=$(origin_stat requests)
+check_eq "the origin got those 4 requests" $((r0 + 4)) "$r1"
+check_eq "an extension method with a body: 501 until bodies stream" 501 \
+    "$(sem ext-body)"
+check_eq "the body-carrying one never reached the origin" "$r1" \
+    "$(origin_stat requests)"
+
+check_eq "no leak" 0 "$(metric ferryd_upstream_leaks_total)"
+check "clean exit" stop_ferryd
+finish
