@@ -4,10 +4,11 @@
  * It speaks HTTP/1.1 on raw bufferevents (not evhttp) so that it can answer
  * well or misbehave exactly, as the request path chooses: bodies of any
  * size with Content-Length, chunked or close-delimited framing, resets,
- * stalls, garbage, conflicting lengths and hop-by-hop headers.  A second
- * listener, the control port, answers "GET /stats" with the counts a test
- * compares with ferryd's own: connections accepted, requests received and
- * connections open on the main port.
+ * stalls, garbage, conflicting lengths and hop-by-hop headers, and bytes
+ * after the end of a response; query options (see parse_query) work on
+ * every path.  A second listener, the control port, answers "GET /stats"
+ * with the counts a test compares with ferryd's own: connections accepted,
+ * requests received and connections open on the main port.
  *
  * Usage: origin [-l ADDR:PORT] [-r READYFILE] [-i IDLE_SECONDS] [-q]
  */
@@ -40,6 +41,7 @@
 #define CHUNK_PIECE	4096		/* largest chunk of /chunked/N */
 #define LINGER_SECS	5		/* wait for the client's FIN */
 #define DELAY_MAX_MS	3600000UL	/* a longer ?delay= is a typo */
+#define ID_MAX		64		/* the longest ?id= token */
 
 /* The server: listeners, counters, live connections; lives in main(). */
 struct origin {
@@ -83,6 +85,13 @@ enum chunk_state {
 	CHUNK_TRAILER	/* trailer fields until an empty line */
 };
 
+/* What ?extra= writes right behind the end of a complete response. */
+enum extra {
+	EXTRA_NONE,
+	EXTRA_CRLF,	/* a stray CRLF */
+	EXTRA_RESPONSE	/* a second, unsolicited response ("STALE-RESPONSE") */
+};
+
 /* What a connection does once its response is written. */
 enum after {
 	AFTER_KEEP,	/* read the next request */
@@ -117,6 +126,9 @@ struct conn {
 	int			 bad;		/* status for a bad request */
 	unsigned long		 delay_ms;
 	int			 then_drop;	/* ?drop-next: arm drop_next */
+	enum extra		 extra;		/* ?extra=, not yet queued */
+	char			 id[ID_MAX + 1];	/* ?id=, "" if none */
+	size_t			 id_len;
 	enum framing		 framing;
 	enum chunk_state	 chunk;
 	uint64_t		 body_left;
@@ -128,6 +140,7 @@ struct conn {
 	int			 chunked_out;
 	uint64_t		 out_left;
 	uint64_t		 out_off;
+	char			*tag;		/* /tagged: id repeated, or NULL */
 };
 
 /* One control-port connection: one request, one answer, closed. */
@@ -227,35 +240,65 @@ path_number(const char *path, const char *prefix, uint64_t *n)
 }
 
 /*
- * Reads ?delay=MS and ?drop-next out of a query string; 0, or -1 when it is
- * malformed.  drop-next: after answering, the origin closes this connection
- * when the next request head arrives, without answering it (an origin whose
- * idle timeout fires just as a reused connection carries a request).
+ * Reads the query options of a request into c; 0, or -1 when one is
+ * malformed (the request is then answered 400).  Unknown names are ignored.
+ *   delay=MS     wait MS milliseconds before the response head.
+ *   drop-next    after answering, close this connection when the next
+ *                request head arrives, without answering it (an origin
+ *                whose idle timeout fires just as a reused connection
+ *                carries a request).
+ *   extra=crlf   after the complete response, a stray CRLF;
+ *   extra=response  after it, a second complete response nobody asked
+ *                for ("X-Req-Id: stale", body "STALE-RESPONSE").  Both
+ *                are bytes a proxy must never hand to the next request.
+ *   id=TOKEN     ([A-Za-z0-9_-]{1,64}) the response says "X-Req-Id: TOKEN",
+ *                and /tagged/N makes its body of it, so a client can tell
+ *                whose response it got.
  */
 static int
-parse_query(const char *q, unsigned long *delay_ms, int *then_drop)
+parse_query(struct conn *c, const char *q)
 {
 	const char *p = q, *end;
 	uint64_t v;
+	size_t len, i;
 
 	while (*p != '\0') {
 		end = strchr(p, '&');
 		if (end == NULL)
 			end = p + strlen(p);
+		len = (size_t)(end - p);
 		if (strncmp(p, "delay=", 6) == 0) {
-			if (parse_u64(p + 6, (size_t)(end - p - 6), &v) != 0 ||
+			if (parse_u64(p + 6, len - 6, &v) != 0 ||
 			    v > DELAY_MAX_MS)
 				return -1;
-			*delay_ms = (unsigned long)v;
-		} else if ((size_t)(end - p) == 9 &&
-		    strncmp(p, "drop-next", 9) == 0)
-			*then_drop = 1;
+			c->delay_ms = (unsigned long)v;
+		} else if (len == 9 && strncmp(p, "drop-next", 9) == 0) {
+			c->then_drop = 1;
+		} else if (len == 10 && strncmp(p, "extra=crlf", 10) == 0) {
+			c->extra = EXTRA_CRLF;
+		} else if (len == 14 && strncmp(p, "extra=response", 14) == 0) {
+			c->extra = EXTRA_RESPONSE;
+		} else if (strncmp(p, "extra=", 6) == 0) {
+			return -1;
+		} else if (strncmp(p, "id=", 3) == 0) {
+			/* The token goes into a header as is: keep it tame. */
+			if (len - 3 < 1 || len - 3 > ID_MAX)
+				return -1;
+			for (i = 3; i < len; i++)
+				if (strchr("abcdefghijklmnopqrstuvwxyz"
+				    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-",
+				    p[i]) == NULL)
+					return -1;
+			memcpy(c->id, p + 3, len - 3);
+			c->id[len - 3] = '\0';
+			c->id_len = len - 3;
+		}
 		p = *end == '&' ? end + 1 : end;
 	}
 	return 0;
 }
 
-/* Sets the path and ?delay= of the request from its target. */
+/* Sets the path and the query options of the request from its target. */
 static int
 request_split_target(struct conn *c)
 {
@@ -281,7 +324,7 @@ request_split_target(struct conn *c)
 	}
 	if (c->path == NULL)
 		return -1;
-	if (q != NULL && parse_query(q + 1, &c->delay_ms, &c->then_drop) != 0)
+	if (q != NULL && parse_query(c, q + 1) != 0)
 		return -1;
 	return 0;
 }
@@ -418,9 +461,11 @@ request_clear(struct conn *c)
 	free(c->path);
 	if (c->raw != NULL)
 		evbuffer_free(c->raw);
+	free(c->tag);
 	c->head = NULL;
 	c->path = NULL;
 	c->raw = NULL;
+	c->tag = NULL;
 	c->method = c->target = NULL;
 	c->minor = 1;
 	c->keep = 0;
@@ -428,6 +473,9 @@ request_clear(struct conn *c)
 	c->bad = 0;
 	c->delay_ms = 0;
 	c->then_drop = 0;
+	c->extra = EXTRA_NONE;
+	c->id[0] = '\0';
+	c->id_len = 0;
 	c->framing = FRAME_NONE;
 	c->chunk = CHUNK_SIZE;
 	c->body_left = 0;
@@ -649,6 +697,15 @@ conn_read_body(struct conn *c)
 	}
 }
 
+/* Writes "X-Req-Id: TOKEN" when the request asked for it with ?id=. */
+static void
+add_req_id(struct conn *c)
+{
+	if (c->id_len > 0)
+		evbuffer_add_printf(bufferevent_get_output(c->bev),
+		    "X-Req-Id: %s\r\n", c->id);
+}
+
 /* Writes the status line and the fields every normal response carries. */
 static void
 head_start(struct conn *c, int status)
@@ -658,6 +715,7 @@ head_start(struct conn *c, int status)
 	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", status, reason(status));
 	evbuffer_add_printf(out, "X-Origin-Conn: %llu\r\n"
 	    "X-Origin-Req: %llu\r\n", c->serial, c->nreq);
+	add_req_id(c);
 }
 
 /*
@@ -693,8 +751,37 @@ send_text(struct conn *c, int status, const char *fields, const void *body,
 }
 
 /*
+ * Queues the ?extra= bytes once the response is complete, in the same
+ * buffer as its last body bytes, so that they reach the proxy right behind
+ * them (often in the same segment) and are there before it can reuse the
+ * connection.  Queued once; a no-op without ?extra=.
+ */
+static void
+queue_extra(struct conn *c)
+{
+	static const char stale[] = "STALE-RESPONSE";
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	switch (c->extra) {
+	case EXTRA_NONE:
+		break;
+	case EXTRA_CRLF:
+		evbuffer_add(out, "\r\n", 2);
+		break;
+	case EXTRA_RESPONSE:
+		evbuffer_add_printf(out, "HTTP/1.1 200 OK\r\n"
+		    "Content-Length: %zu\r\nX-Req-Id: stale\r\n\r\n%s",
+		    sizeof(stale) - 1, stale);
+		break;
+	}
+	c->extra = EXTRA_NONE;
+}
+
+/*
  * Queues generated body bytes until OUT_FILL is buffered or the body is
  * all queued, so that a body of any size costs at most about OUT_FILL.
+ * The bytes are the pattern, or for /tagged the ?id= token repeated
+ * (copied, as c->tag goes with the request, maybe before the buffer).
  */
 static void
 conn_pump(struct conn *c)
@@ -710,8 +797,11 @@ conn_pump(struct conn *c)
 			n = (size_t)c->out_left;
 		if (c->chunked_out)
 			evbuffer_add_printf(out, "%zx\r\n", n);
-		evbuffer_add_reference(out, pattern + c->out_off % 26, n,
-		    NULL, NULL);
+		if (c->tag != NULL)
+			evbuffer_add(out, c->tag + c->out_off % c->id_len, n);
+		else
+			evbuffer_add_reference(out, pattern + c->out_off % 26,
+			    n, NULL, NULL);
 		if (c->chunked_out)
 			evbuffer_add(out, "\r\n", 2);
 		c->out_off += n;
@@ -721,6 +811,7 @@ conn_pump(struct conn *c)
 		if (c->chunked_out)
 			evbuffer_add(out, "0\r\n\r\n", 5);
 		c->streaming = 0;
+		queue_extra(c);
 	}
 }
 
@@ -748,6 +839,31 @@ send_pattern(struct conn *c, enum framing framing, uint64_t length, uint64_t n)
 	c->out_left = n;
 	c->out_off = 0;
 	conn_pump(c);
+}
+
+/*
+ * Answers /tagged/N and /tagged-chunked/N: n body bytes that are the ?id=
+ * token repeated, so that every byte says which request it answers.
+ */
+static void
+send_tagged(struct conn *c, enum framing framing, uint64_t n)
+{
+	size_t i;
+
+	if (c->id_len == 0) {
+		send_text(c, 400, "", "tagged needs ?id=\n", 18, 0);
+		return;
+	}
+	/* PIECE bytes from any offset into one period of the token. */
+	c->tag = malloc(PIECE + c->id_len);
+	if (c->tag == NULL) {
+		c->after = AFTER_CLOSE;
+		send_text(c, 500, "", "out of memory\n", 14, 1);
+		return;
+	}
+	for (i = 0; i < PIECE + c->id_len; i++)
+		c->tag[i] = c->id[i % c->id_len];
+	send_pattern(c, framing, n, n);
 }
 
 /* Answers /status/NNN: 204 and 304 bare, others with a short body. */
@@ -795,7 +911,12 @@ conn_respond(struct conn *c)
 	c->after = c->keep ? AFTER_KEEP : AFTER_CLOSE;
 	if (c->bad) {
 		c->after = AFTER_CLOSE;
+		c->extra = EXTRA_NONE;
 		send_text(c, c->bad, "", "bad request\n", 12, 1);
+	} else if (path_number(path, "/tagged/", &n)) {
+		send_tagged(c, FRAME_LENGTH, n);
+	} else if (path_number(path, "/tagged-chunked/", &n)) {
+		send_tagged(c, FRAME_CHUNKED, n);
 	} else if (path_number(path, "/size/", &n) ||
 	    path_number(path, "/big/", &n)) {
 		send_pattern(c, FRAME_LENGTH, n, n);
@@ -835,8 +956,10 @@ conn_respond(struct conn *c)
 		c->after = AFTER_CLOSE;
 		evbuffer_add_printf(out, "HTTP/1.1 200 OK\r\n"
 		    "Content-Length: 5\r\nContent-Length: 6\r\n"
-		    "X-Origin-Conn: %llu\r\nX-Origin-Req: %llu\r\n\r\n",
+		    "X-Origin-Conn: %llu\r\nX-Origin-Req: %llu\r\n",
 		    c->serial, c->nreq);
+		add_req_id(c);
+		evbuffer_add(out, "\r\n", 2);
 		if (!c->is_head)
 			evbuffer_add(out, "abcdef", 6);
 	} else if (strcmp(path, "/bad-status") == 0) {
@@ -847,6 +970,9 @@ conn_respond(struct conn *c)
 	} else {
 		send_text(c, 404, "", "not found\n", 10, 0);
 	}
+	/* A streamed body gets its extra bytes when it is all queued. */
+	if (!c->streaming)
+		queue_extra(c);
 	return 0;
 }
 
