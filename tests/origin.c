@@ -4,11 +4,12 @@
  * It speaks HTTP/1.1 on raw bufferevents (not evhttp) so that it can answer
  * well or misbehave exactly, as the request path chooses: bodies of any
  * size with Content-Length, chunked or close-delimited framing, resets,
- * stalls, garbage, conflicting lengths and hop-by-hop headers, and bytes
- * after the end of a response; query options (see parse_query) work on
- * every path.  A second listener, the control port, answers "GET /stats"
- * with the counts a test compares with ferryd's own: connections accepted,
- * requests received and connections open on the main port.
+ * stalls, garbage, conflicting lengths and hop-by-hop headers, bytes
+ * after the end of a response, odd transfer codings and interim responses;
+ * query options (see parse_query) work on every path.  A second listener,
+ * the control port, answers "GET /stats" with the counts a test compares
+ * with ferryd's own: connections accepted, requests received and
+ * connections open on the main port.
  *
  * Usage: origin [-l ADDR:PORT] [-r READYFILE] [-i IDLE_SECONDS] [-q]
  */
@@ -133,6 +134,7 @@ struct conn {
 	enum chunk_state	 chunk;
 	uint64_t		 body_left;
 	struct evbuffer		*raw;		/* /echo: the request as sent */
+	struct evbuffer		*raw_head;	/* /headers, "*": the head */
 
 	/* The response being written. */
 	enum after		 after;
@@ -153,6 +155,13 @@ struct ctl {
 
 /* Body bytes: byte i of every generated body is 'a' + i % 26. */
 static char pattern[PIECE + 26];
+
+/* printf 'hello gzip\n' | gzip -n: the body of the /te/ paths. */
+static const unsigned char hello_gz[] = {
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xcb, 0x48,
+	0xcd, 0xc9, 0xc9, 0x57, 0x48, 0xaf, 0xca, 0x2c, 0xe0, 0x02, 0x00, 0x39,
+	0x7c, 0x63, 0x56, 0x0b, 0x00, 0x00, 0x00
+};
 
 /* Names the reason phrase of a status code for the status line. */
 static const char *
@@ -369,7 +378,11 @@ request_parse(struct conn *c, size_t len)
 			return 400;
 	}
 
-	/* Request line: method SP request-target SP HTTP-version. */
+	/*
+	 * Request line: method SP request-target SP HTTP-version.  Any token
+	 * is a method (extension methods such as MOOO included), and any
+	 * method may carry a body framed as for POST.
+	 */
 	eol = strstr(p, "\r\n");
 	*eol = '\0';
 	c->method = p;
@@ -461,10 +474,13 @@ request_clear(struct conn *c)
 	free(c->path);
 	if (c->raw != NULL)
 		evbuffer_free(c->raw);
+	if (c->raw_head != NULL)
+		evbuffer_free(c->raw_head);
 	free(c->tag);
 	c->head = NULL;
 	c->path = NULL;
 	c->raw = NULL;
+	c->raw_head = NULL;
 	c->tag = NULL;
 	c->method = c->target = NULL;
 	c->minor = 1;
@@ -592,6 +608,14 @@ conn_read_head(struct conn *c)
 	c->bad = request_parse(c, len);
 	if (c->bad == 0 && strcmp(c->path, "/echo") == 0)
 		c->raw = evbuffer_new();
+	/* /headers and "*" answer with the head as it came, not as parsed. */
+	if (c->bad == 0 && (strcmp(c->path, "/headers") == 0 ||
+	    strcmp(c->target, "*") == 0)) {
+		c->raw_head = evbuffer_new();
+		if (c->raw_head == NULL ||
+		    evbuffer_add(c->raw_head, evbuffer_pullup(in, len), len) != 0)
+			c->bad = 500;
+	}
 	conn_consume(c, len);
 	if (!o->quiet) {
 		if (c->bad == 0)
@@ -866,6 +890,37 @@ send_tagged(struct conn *c, enum framing framing, uint64_t n)
 	send_pattern(c, framing, n, n);
 }
 
+/*
+ * Answers /te/...: the hello_gz bytes under an unusual Transfer-Encoding,
+ * a head exactly as given (plus X-Req-Id on request).  chunked says
+ * whether the body is chunked; if not, it is delimited by our close.
+ */
+static void
+send_coded(struct conn *c, const char *te, int chunked)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	size_t half = sizeof(hello_gz) / 2;
+
+	if (!chunked)
+		c->after = AFTER_CLOSE;
+	evbuffer_add_printf(out, "HTTP/1.1 200 OK\r\n");
+	add_req_id(c);
+	evbuffer_add_printf(out, "Transfer-Encoding: %s\r\n", te);
+	head_end(c, 0);
+	if (c->is_head)
+		return;
+	if (!chunked) {
+		evbuffer_add(out, hello_gz, sizeof(hello_gz));
+		return;
+	}
+	/* Two chunks, so that the gzip stream is split across chunks. */
+	evbuffer_add_printf(out, "%zx\r\n", half);
+	evbuffer_add(out, hello_gz, half);
+	evbuffer_add_printf(out, "\r\n%zx\r\n", sizeof(hello_gz) - half);
+	evbuffer_add(out, hello_gz + half, sizeof(hello_gz) - half);
+	evbuffer_add(out, "\r\n0\r\n\r\n", 7);
+}
+
 /* Answers /status/NNN: 204 and 304 bare, others with a short body. */
 static void
 send_status(struct conn *c, uint64_t code)
@@ -913,10 +968,32 @@ conn_respond(struct conn *c)
 		c->after = AFTER_CLOSE;
 		c->extra = EXTRA_NONE;
 		send_text(c, c->bad, "", "bad request\n", 12, 1);
+	} else if (strcmp(c->target, "*") == 0) {
+		/* OPTIONS * and the like: the request line, as received. */
+		n = evbuffer_search(c->raw_head, "\r\n", 2, NULL).pos;
+		send_text(c, 200, "", evbuffer_pullup(c->raw_head, -1), n, 0);
+	} else if (strcmp(path, "/headers") == 0) {
+		/* The head the proxy forwarded, empty line included. */
+		n = evbuffer_get_length(c->raw_head);
+		send_text(c, 200, "", evbuffer_pullup(c->raw_head, -1), n, 0);
 	} else if (path_number(path, "/tagged/", &n)) {
 		send_tagged(c, FRAME_LENGTH, n);
 	} else if (path_number(path, "/tagged-chunked/", &n)) {
 		send_tagged(c, FRAME_CHUNKED, n);
+	} else if (strcmp(path, "/te/gzip-chunked") == 0) {
+		send_coded(c, "gzip, chunked", 1);
+	} else if (strcmp(path, "/te/gzip") == 0) {
+		send_coded(c, "gzip", 0);
+	} else if (strcmp(path, "/te/chunked-gzip") == 0) {
+		/* chunked not last: the body is delimited by our close. */
+		send_coded(c, "chunked, gzip", 0);
+	} else if (strcmp(path, "/interim") == 0) {
+		/* HTTP/1.0 clients must not see 1xx (RFC 9110 15.2). */
+		if (c->minor >= 1)
+			evbuffer_add_printf(out, "HTTP/1.1 103 Early Hints\r\n"
+			    "Link: </style.css>; rel=preload\r\n\r\n"
+			    "HTTP/1.1 102 Processing\r\n\r\n");
+		send_text(c, 200, "", "final\n", 6, 0);
 	} else if (path_number(path, "/size/", &n) ||
 	    path_number(path, "/big/", &n)) {
 		send_pattern(c, FRAME_LENGTH, n, n);
