@@ -8,8 +8,9 @@
  * after the end of a response, odd transfer codings and interim responses;
  * query options (see parse_query) work on every path.  A second listener,
  * the control port, answers "GET /stats" with the counts a test compares
- * with ferryd's own: connections accepted, requests received and
- * connections open on the main port.
+ * with ferryd's own: connections accepted, requests received, connections
+ * open on the main port, and requests that came on a connection after it
+ * had sent ?extra= bytes (a proxy must have closed it: after_extra).
  *
  * Usage: origin [-l ADDR:PORT] [-r READYFILE] [-i IDLE_SECONDS] [-q]
  */
@@ -57,6 +58,7 @@ struct origin {
 	unsigned long long	 accepted;	/* main-port connections */
 	unsigned long long	 requests;	/* main-port request heads */
 	unsigned long long	 open;		/* main-port sockets now */
+	unsigned long long	 after_extra;	/* heads on a conn that sent extra */
 	TAILQ_HEAD(, conn)	 conns;
 	TAILQ_HEAD(, ctl)	 ctls;
 };
@@ -115,6 +117,7 @@ struct conn {
 	unsigned long long	 nreq;		/* X-Origin-Req now */
 	int			 peer_eof;	/* the client sent FIN */
 	int			 drop_next;	/* close on the next request head */
+	int			 sent_extra;	/* ?extra= bytes went out on it */
 
 	/* The request being read or answered; reset by request_clear(). */
 	char			*head;		/* head, cut into strings */
@@ -590,6 +593,9 @@ conn_read_head(struct conn *c)
 		return 0;
 	c->nreq++;
 	o->requests++;
+	/* The proxy reused a connection it should have found dirty. */
+	if (c->sent_extra)
+		o->after_extra++;
 	if (pos.pos < 0 || (size_t)pos.pos + 4 > HEAD_MAX) {
 		c->bad = 431;
 		if (!o->quiet)
@@ -786,6 +792,16 @@ queue_extra(struct conn *c)
 	static const char stale[] = "STALE-RESPONSE";
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 
+	if (c->extra == EXTRA_NONE)
+		return;
+	/*
+	 * libevent writes at most 16 KiB per write(): let the rest of the
+	 * body and the extra bytes go out in one (conn_response_done puts
+	 * the default back).
+	 */
+	bufferevent_set_max_single_write(c->bev,
+	    evbuffer_get_length(out) + 256);
+	c->sent_extra = 1;
 	switch (c->extra) {
 	case EXTRA_NONE:
 		break;
@@ -1126,6 +1142,7 @@ conn_response_done(struct conn *c)
 	enum after after = c->after;
 
 	c->drop_next = c->then_drop;
+	bufferevent_set_max_single_write(c->bev, 0);	/* the default */
 	request_clear(c);
 	switch (after) {
 	case AFTER_KEEP:
@@ -1307,8 +1324,9 @@ ctl_on_read(struct bufferevent *bev, void *arg)
 	if (strncmp(line, "GET /stats ", 11) == 0 ||
 	    strncmp(line, "GET /stats?", 11) == 0) {
 		len = snprintf(body, sizeof(body),
-		    "accepted %llu\nrequests %llu\nopen %llu\n",
-		    o->accepted, o->requests, o->open);
+		    "accepted %llu\nrequests %llu\nopen %llu\n"
+		    "after_extra %llu\n",
+		    o->accepted, o->requests, o->open, o->after_extra);
 		evbuffer_add_printf(out, "HTTP/1.1 200 OK\r\n"
 		    "Content-Type: text/plain\r\nContent-Length: %d\r\n"
 		    "Connection: close\r\n\r\n%s", len, body);
