@@ -68,7 +68,8 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		free(errors);
 		return;
 	}
-	server_reload(d->srv, cfg, d->cfg);
+	server_reload(d->srv, cfg);
+	config_free(d->cfg);
 	d->cfg = cfg;
 }
 

@@ -1145,6 +1145,7 @@ config_defaults(void)
 
 	if ((cfg = calloc(1, sizeof(*cfg))) == NULL)
 		return NULL;
+	cfg->refs = 1;
 	if ((cfg->tls_origination = calloc(1, sizeof(char *))) == NULL) {
 		free(cfg);
 		return NULL;
@@ -1193,11 +1194,20 @@ config_defaults(void)
 	return cfg;
 }
 
-/* Frees cfg and every string it owns; NULL is allowed. */
-void
-config_free(struct ferryd_config *cfg)
+const struct ferryd_config *
+config_ref(const struct ferryd_config *cfg)
 {
-	if (cfg == NULL)
+	/* The count is the one field a holder of a const config may change. */
+	((struct ferryd_config *)cfg)->refs++;
+	return cfg;
+}
+
+void
+config_free(const struct ferryd_config *ccfg)
+{
+	struct ferryd_config *cfg = (struct ferryd_config *)ccfg;
+
+	if (cfg == NULL || --cfg->refs > 0)
 		return;
 	free(cfg->path);
 	free(cfg->tls_ca_file);

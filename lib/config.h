@@ -1,11 +1,13 @@
 /*
  * config.h - ferryd's configuration: the ini file of interface.md as plain
  * data.  config_load() builds a struct ferryd_config from a file; runtime
- * objects keep a pointer to the config they were built with.  A reload
- * builds a new one and swaps it; nothing in flight is touched.
+ * objects hold a reference to the config they were built with (the
+ * server to the current one, each exchange to the one it started under).
+ * A reload builds a new one and swaps it; nothing in flight is touched.
  *
- * Owner: whoever called config_load() (daemon/main.c), freed with
- * config_free() once nothing refers to it.
+ * Owner: reference-counted.  config_load() and its siblings return one
+ * reference; config_ref() takes another; config_free() drops one and frees
+ * the config with the last.
  */
 #ifndef FERRYD_CONFIG_H
 #define FERRYD_CONFIG_H
@@ -29,6 +31,7 @@ struct config_listen {
 
 /* Durations are microseconds; sizes are bytes. */
 struct ferryd_config {
+	int refs;			/* see config_ref() */
 	char *path;			/* the file it was read from */
 
 	/* [server] */
@@ -93,7 +96,10 @@ struct ferryd_config *config_parse_string(const char *text, const char *name,
 /* A config with every default of interface.md (listen 127.0.0.1:3128). */
 struct ferryd_config *config_defaults(void);
 
-void config_free(struct ferryd_config *cfg);
+/* Takes one more reference to cfg; returns cfg. */
+const struct ferryd_config *config_ref(const struct ferryd_config *cfg);
+/* Drops one reference; the last frees cfg and everything it owns.  NULL: nothing. */
+void config_free(const struct ferryd_config *cfg);
 
 /* True when CONNECT may go to this port. */
 bool config_connect_port_allowed(const struct ferryd_config *cfg, uint16_t port);

@@ -100,6 +100,7 @@ exchange_free(struct exchange *ex)
 		owner_kill(ex->owner);
 		owner_unref(ex->owner);
 	}
+	config_free(ex->cfg);
 	target_clear(&ex->target);
 	http1_response_clear(&ex->resp);
 	if (ex->head != NULL)
@@ -281,7 +282,7 @@ max_forwards(const struct exchange *ex)
 static int
 build_head(struct exchange *ex)
 {
-	const struct ferryd_config *cfg = ex->srv->cfg;
+	const struct ferryd_config *cfg = ex->cfg;
 	struct evkeyvalq *in = evhttp_request_get_input_headers(ex->req);
 	struct headers_conn_tokens tok;
 	struct evkeyval *h;
@@ -385,6 +386,7 @@ exchange_start(struct server *srv, struct client *client,
 		return;
 	}
 	ex->srv = srv;
+	ex->cfg = config_ref(srv->cfg);
 	ex->client = client;
 	ex->req = req;
 	ex->evcon = evhttp_request_get_connection(req);
@@ -446,7 +448,7 @@ send_request(struct exchange *ex)
 	ex->state = EX_WAITING;
 	ex->conn_id = ex->up->pc.id;
 	ex->got_bytes = false;
-	upstream_attach(ex->up, ex);
+	upstream_attach(ex->up, ex, ex->cfg->read_timeout);
 	evbuffer_add(out, evbuffer_pullup(ex->head, -1),
 	    evbuffer_get_length(ex->head));
 	/* A reference, not a copy: the body stays whole for a retry. */
@@ -496,7 +498,7 @@ acquire_or_connect(struct exchange *ex)
 		return;
 	}
 
-	if (ex->srv->cfg->dns_cache_ttl > 0 &&
+	if (ex->cfg->dns_cache_ttl > 0 &&
 	    (ex->n_routes = dnscache_get(ex->srv->dnscache, ex->target.host,
 	    ex->target.port, ex->routes, EXCHANGE_MAX_ROUTES,
 	    clock_now())) > 0) {
@@ -553,10 +555,10 @@ exchange_on_resolved(int result, struct evutil_addrinfo *ai, void *arg)
 		    result != 0 ? evutil_gai_strerror(result) : "no address");
 		return;
 	}
-	if (ex->srv->cfg->dns_cache_ttl > 0) {
+	if (ex->cfg->dns_cache_ttl > 0) {
 		int64_t now = clock_now();
 		dnscache_put(ex->srv->dnscache, ex->target.host, ex->target.port,
-		    ex->routes, ex->n_routes, now + ex->srv->cfg->dns_cache_ttl,
+		    ex->routes, ex->n_routes, now + ex->cfg->dns_cache_ttl,
 		    now);
 	}
 	routedb_order(pool_routedb(ex->srv->pool), ex->routes, ex->n_routes,
@@ -575,7 +577,8 @@ connect_next(struct exchange *ex)
 	while (ex->route_i < ex->n_routes) {
 		struct route *r = &ex->routes[ex->route_i];
 
-		ex->up = upstream_connect(ex->srv, &ex->address, r, ex, &error);
+		ex->up = upstream_connect(ex->srv, &ex->address, r,
+		    ex->cfg->connect_timeout, ex, &error);
 		if (ex->up != NULL)
 			return;
 		ex->connect_error = error;
@@ -711,7 +714,7 @@ start_reply(struct exchange *ex)
 		TAILQ_REMOVE(&r->headers, h, next);
 		TAILQ_INSERT_TAIL(out, h, next);
 	}
-	if (ex->srv->cfg->via) {
+	if (ex->cfg->via) {
 		snprintf(len, sizeof(len), "1.%d ferryd", r->minor);
 		evhttp_add_header(out, "Via", len);
 	}
@@ -904,7 +907,7 @@ exchange_on_upstream_read(struct exchange *ex)
 		ex->got_bytes = true;
 	while (!ex->have_head) {
 		res = http1_parse_response(in, &ex->resp, ex->head_request,
-		    ex->srv->cfg->max_header_size, &why);
+		    ex->cfg->max_header_size, &why);
 		if (res == HTTP1_MORE)
 			return;
 		if (res == HTTP1_ERROR) {
@@ -947,7 +950,7 @@ exchange_on_upstream_event(struct exchange *ex, short what)
 			exchange_cut(ex, "origin stopped sending");
 		else
 			exchange_fail(ex, 504, "origin did not answer within %.0f s",
-			    (double)ex->srv->cfg->read_timeout / 1e6);
+			    (double)ex->cfg->read_timeout / 1e6);
 		return;
 	}
 	if (ex->state == EX_STREAMING) {

@@ -5,8 +5,9 @@
  *
  * Owner: the server's list of exchanges, from exchange_start() until the
  * reply ends or the client goes away; it owns its owner token, its
- * allocation on the upstream connection (until pool_release) and, while
- * connecting, the upstream itself.
+ * allocation on the upstream connection (until pool_release), a reference
+ * to the configuration it started under and, while connecting, the
+ * upstream itself.
  */
 #ifndef FERRYD_EXCHANGE_H
 #define FERRYD_EXCHANGE_H
@@ -26,6 +27,7 @@ struct evbuffer;
 struct evdns_getaddrinfo_request;
 struct evhttp_connection;
 struct evhttp_request;
+struct ferryd_config;
 struct owner;
 struct server;
 struct upstream;
@@ -39,6 +41,7 @@ enum exchange_state {
 
 struct exchange {
 	struct server *srv;
+	const struct ferryd_config *cfg;	/* the one it started under: a reference */
 	struct client *client;
 	struct evhttp_request *req;
 	struct evhttp_connection *evcon;

@@ -415,7 +415,7 @@ server_new(struct event_base *base, const struct ferryd_config *cfg)
 		return NULL;
 	}
 	srv->base = base;
-	srv->cfg = cfg;
+	srv->cfg = config_ref(cfg);
 	srv->started = clock_now();
 	TAILQ_INIT(&srv->exchanges);
 
@@ -546,17 +546,10 @@ server_reply_done(struct server *srv)
 }
 
 void
-server_reload(struct server *srv, struct ferryd_config *cfg,
-    struct ferryd_config *old)
+server_reload(struct server *srv, const struct ferryd_config *cfg)
 {
-	struct ferryd_config **r;
-
-	r = realloc(srv->retired, (srv->n_retired + 1) * sizeof(*r));
-	if (r != NULL) {
-		srv->retired = r;
-		srv->retired[srv->n_retired++] = old;
-	}
-	srv->cfg = cfg;
+	config_free(srv->cfg);
+	srv->cfg = config_ref(cfg);
 	apply_config(srv);
 	open_access_log(srv);
 	pool_evict_all(srv->pool, clock_now());
@@ -589,9 +582,7 @@ server_free(struct server *srv)
 		event_free(srv->shutdown_timer);
 	if (srv->access_log != NULL)
 		fclose(srv->access_log);
-	for (size_t i = 0; i < srv->n_retired; i++)
-		config_free(srv->retired[i]);
-	free(srv->retired);
+	config_free(srv->cfg);
 	free(srv->clients);
 	free(srv);
 }

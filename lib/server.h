@@ -35,9 +35,7 @@ struct server {
 	struct event_base *base;
 	struct evdns_base *dns;
 	struct dnscache *dnscache;		/* dns_cache_ttl */
-	const struct ferryd_config *cfg;	/* current; see retired */
-	struct ferryd_config **retired;		/* older configs in-flight work may still read */
-	size_t n_retired;
+	const struct ferryd_config *cfg;	/* current, one reference */
 	struct evhttp *http;
 	struct pool *pool;
 	struct stats stats;
@@ -60,8 +58,8 @@ struct server {
 
 /*
  * Binds every listen address of cfg and builds the pool.  Returns NULL
- * after logging why (the daemon then exits 1).  cfg must outlive the server
- * or be handed over with server_reload().
+ * after logging why (the daemon then exits 1).  The server takes a
+ * reference to cfg of its own.
  */
 struct server *server_new(struct event_base *base,
     const struct ferryd_config *cfg);
@@ -69,12 +67,12 @@ struct server *server_new(struct event_base *base,
 void server_free(struct server *srv);
 
 /*
- * Takes a new configuration for new requests and evicts the idle pool.  The
- * server keeps the old config alive (in-flight exchanges may read it) and
- * frees it in server_free().  Listen addresses are not re-bound.
+ * Takes a new configuration (a reference of its own) for new requests and
+ * evicts the idle pool.  Exchanges in flight keep the one they started
+ * under; it is freed when the last of them ends.  Listen addresses are not
+ * re-bound.
  */
-void server_reload(struct server *srv, struct ferryd_config *cfg,
-    struct ferryd_config *old);
+void server_reload(struct server *srv, const struct ferryd_config *cfg);
 
 /*
  * Stops accepting, lets in-flight exchanges finish for at most

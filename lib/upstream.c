@@ -14,7 +14,6 @@
 #include <event2/event.h>
 
 #include "clock.h"
-#include "config.h"
 #include "exchange.h"
 #include "log.h"
 #include "server.h"
@@ -34,7 +33,8 @@ upstream_of(struct pool_conn *pc)
 
 struct upstream *
 upstream_connect(struct server *srv, const struct address *addr,
-    const struct route *route, struct exchange *ex, int *error)
+    const struct route *route, int64_t connect_timeout, struct exchange *ex,
+    int *error)
 {
 	struct upstream *up;
 	struct timeval tv;
@@ -60,7 +60,7 @@ upstream_connect(struct server *srv, const struct address *addr,
 	/* libevent reads 16 KiB per callback by default: too little for bodies. */
 	bufferevent_set_max_single_read(up->bev, UPSTREAM_READ_HIGH);
 	bufferevent_set_max_single_write(up->bev, UPSTREAM_READ_HIGH);
-	tv = clock_to_timeval(srv->cfg->connect_timeout);
+	tv = clock_to_timeval(connect_timeout);
 	bufferevent_set_timeouts(up->bev, &tv, &tv);
 	if (bufferevent_socket_connect(up->bev,
 	    (const struct sockaddr *)&route->addr, (int)route->addrlen) != 0) {
@@ -73,9 +73,9 @@ upstream_connect(struct server *srv, const struct address *addr,
 }
 
 void
-upstream_attach(struct upstream *up, struct exchange *ex)
+upstream_attach(struct upstream *up, struct exchange *ex, int64_t read_timeout)
 {
-	struct timeval tv = clock_to_timeval(up->server->cfg->read_timeout);
+	struct timeval tv = clock_to_timeval(read_timeout);
 
 	up->ex = ex;
 	bufferevent_set_timeouts(up->bev, &tv, &tv);

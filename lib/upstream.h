@@ -43,10 +43,14 @@ extern const struct pool_conn_ops upstream_pool_ops;
  */
 struct upstream *upstream_connect(struct server *srv,
     const struct address *addr, const struct route *route,
-    struct exchange *ex, int *error);
+    int64_t connect_timeout, struct exchange *ex, int *error);
 
-/* ex uses up from now on: its reads and events go to ex. */
-void upstream_attach(struct upstream *up, struct exchange *ex);
+/*
+ * ex uses up from now on: its reads and events go to ex; read_timeout
+ * (usec) of silence from the origin is an error.
+ */
+void upstream_attach(struct upstream *up, struct exchange *ex,
+    int64_t read_timeout);
 
 /*
  * ex is done with up: idle watching starts (call before pool_release(),
