@@ -312,6 +312,11 @@ build_head(struct exchange *ex)
 		}
 		add_field(ex->head, h->key, h->value);
 	}
+	/*
+	 * HTTP/1.1 is persistent by default, but some origins and tools take
+	 * a request without the token as a last one (squid sends it too).
+	 */
+	evbuffer_add(ex->head, "Connection: keep-alive\r\n", 24);
 	if (cfg->via)
 		evbuffer_add_printf(ex->head, "Via: 1.%d ferryd\r\n", minor);
 	/* The client's chain, every field in order, then the client. */
