@@ -53,9 +53,11 @@ address_equal(const struct address *a, const struct address *b)
 	return a->port == b->port &&
 	    a->tls.tls == b->tls.tls &&
 	    a->tls.verify == b->tls.verify &&
-	    a->tls.ca_id == b->tls.ca_id &&
 	    strcmp(a->scheme, b->scheme) == 0 &&
-	    strcmp(a->host, b->host) == 0;
+	    strcmp(a->host, b->host) == 0 &&
+	    strcmp(a->tls.ca_file, b->tls.ca_file) == 0 &&
+	    strcmp(a->tls.sni, b->tls.sni) == 0 &&
+	    strcmp(a->tls.alpn, b->tls.alpn) == 0;
 }
 
 /* One FNV-1a step over len bytes. */
@@ -75,22 +77,22 @@ fnv1a(uint32_t h, const void *data, size_t len)
 uint32_t
 address_hash(const struct address *addr)
 {
-	unsigned char port[2], flags[2], ca[4];
+	unsigned char port[2], flags[2];
 	uint32_t h = FNV_OFFSET;
 
 	port[0] = (unsigned char)(addr->port >> 8);
 	port[1] = (unsigned char)addr->port;
 	flags[0] = addr->tls.tls ? 1 : 0;
 	flags[1] = addr->tls.verify ? 1 : 0;
-	for (int i = 0; i < 4; i++)
-		ca[i] = (unsigned char)(addr->tls.ca_id >> (8 * i));
 
 	/* The NULs separate the strings: ("ab", "c") must differ from ("a", "bc"). */
 	h = fnv1a(h, addr->scheme, strlen(addr->scheme) + 1);
 	h = fnv1a(h, addr->host, strlen(addr->host) + 1);
 	h = fnv1a(h, port, sizeof(port));
 	h = fnv1a(h, flags, sizeof(flags));
-	h = fnv1a(h, ca, sizeof(ca));
+	h = fnv1a(h, addr->tls.ca_file, strlen(addr->tls.ca_file) + 1);
+	h = fnv1a(h, addr->tls.sni, strlen(addr->tls.sni) + 1);
+	h = fnv1a(h, addr->tls.alpn, strlen(addr->tls.alpn) + 1);
 	return h;
 }
 

@@ -13,15 +13,21 @@
 
 #define ADDRESS_HOST_MAX 256	/* with the NUL */
 
+#define TLS_CA_FILE_MAX 256	/* with the NUL */
+#define TLS_ALPN_MAX 64		/* "h2,http/1.1", with the NUL */
+
 /*
- * The TLS profile is part of the address: connections made with different
- * verification settings or CA sets must never be shared.  Plain http://
- * addresses have tls == false and the rest zero.
+ * The TLS profile is part of the address, compared in full: connections
+ * made with different verification settings, CA sets, SNI names or ALPN
+ * offers must never be shared.  Plain http:// addresses have tls == false
+ * and the rest empty.
  */
 struct tls_profile {
 	bool tls;
 	bool verify;
-	uint32_t ca_id;			/* hash of the CA file path; 0: system store */
+	char ca_file[TLS_CA_FILE_MAX];	/* "": the system store */
+	char sni[ADDRESS_HOST_MAX];	/* "": none (an IP literal) */
+	char alpn[TLS_ALPN_MAX];	/* protocols offered, comma-separated */
 };
 
 struct address {

@@ -42,8 +42,21 @@ START_TEST(test_equal_fields)
 	b.tls.verify = true;
 	ck_assert_msg(!address_equal(&a, &b), "verify counts");
 	b = mk("http", "example.com", 80);
-	b.tls.ca_id = 42;
+	strcpy(b.tls.ca_file, "/etc/ferryd/ca.pem");
 	ck_assert_msg(!address_equal(&a, &b), "CA set counts");
+	b = mk("http", "example.com", 80);
+	strcpy(b.tls.sni, "example.com");
+	ck_assert_msg(!address_equal(&a, &b), "SNI name counts");
+	b = mk("http", "example.com", 80);
+	strcpy(b.tls.alpn, "http/1.1");
+	ck_assert_msg(!address_equal(&a, &b), "ALPN offer counts");
+
+	/* Two CA paths a 32-bit hash could confuse are told apart in full. */
+	a = mk("https", "example.com", 443);
+	b = a;
+	strcpy(a.tls.ca_file, "/a/ca.pem");
+	strcpy(b.tls.ca_file, "/a/ca.pem ");
+	ck_assert_msg(!address_equal(&a, &b), "CA paths compared in full");
 }
 END_TEST
 
@@ -72,8 +85,17 @@ START_TEST(test_hash)
 	b = mk("http", "example.com", 81);
 	ck_assert_msg(address_hash(&a) != address_hash(&b), "port hashed");
 	b = mk("http", "example.com", 80);
-	b.tls.ca_id = 1;
-	ck_assert_msg(address_hash(&a) != address_hash(&b), "CA id hashed");
+	strcpy(b.tls.ca_file, "/ca.pem");
+	ck_assert_msg(address_hash(&a) != address_hash(&b), "CA file hashed");
+	b = mk("http", "example.com", 80);
+	strcpy(b.tls.sni, "example.com");
+	ck_assert_msg(address_hash(&a) != address_hash(&b), "SNI hashed");
+	/* the strings are separated: ("x", "") differs from ("", "x") */
+	a = mk("http", "example.com", 80);
+	b = a;
+	strcpy(a.tls.sni, "x");
+	strcpy(b.tls.alpn, "x");
+	ck_assert_msg(address_hash(&a) != address_hash(&b), "fields separated");
 }
 END_TEST
 
