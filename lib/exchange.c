@@ -141,19 +141,7 @@ release_upstream(struct exchange *ex, bool reusable,
 	if (up == NULL)
 		return;
 	ex->up = NULL;
-	if (!up->pooled) {
-		upstream_close(up, "abandoned while connecting");
-		return;
-	}
-	/* Bytes past the response's end belong to nobody: never reuse them. */
-	if (reusable && !upstream_is_clean(up)) {
-		reusable = false;
-		why_not = POOL_EVICT_EXTRA_BYTES;
-	}
-	if (!reusable)
-		pool_conn_retire(&up->pc, why_not);
-	upstream_detach(up);
-	pool_release(ex->srv->pool, &up->pc, ex->owner, clock_now());
+	upstream_release(up, ex->owner, reusable, why_not);
 }
 
 /* Stops whatever is pending on the upstream side. */

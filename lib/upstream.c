@@ -83,12 +83,28 @@ upstream_attach(struct upstream *up, struct exchange *ex, int64_t read_timeout)
 }
 
 void
-upstream_detach(struct upstream *up)
+upstream_release(struct upstream *up, struct owner *owner, bool reusable,
+    enum pool_evict_reason why_not)
 {
+	if (!up->pooled) {
+		upstream_close(up, "abandoned while connecting");
+		return;
+	}
+	/* Bytes past the response's end belong to nobody: never reuse them. */
+	if (reusable && !upstream_is_clean(up)) {
+		reusable = false;
+		why_not = POOL_EVICT_EXTRA_BYTES;
+	}
+	if (!reusable)
+		pool_conn_retire(&up->pc, why_not);
 	up->ex = NULL;
-	/* An idle connection has no timeout of its own: the pool keeps time. */
+	/*
+	 * Idle watching starts before the pool may close up.  An idle
+	 * connection has no timeout of its own: the pool keeps time.
+	 */
 	bufferevent_set_timeouts(up->bev, NULL, NULL);
 	bufferevent_enable(up->bev, EV_READ);
+	pool_release(up->server->pool, &up->pc, owner, clock_now());
 }
 
 void

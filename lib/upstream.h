@@ -21,6 +21,7 @@
 struct bufferevent;
 struct evbuffer;
 struct exchange;
+struct owner;
 struct server;
 
 struct upstream {
@@ -53,10 +54,14 @@ void upstream_attach(struct upstream *up, struct exchange *ex,
     int64_t read_timeout);
 
 /*
- * ex is done with up: idle watching starts (call before pool_release(),
- * which may close up).
+ * owner's exchange is done with up.  A connection still connecting is
+ * closed; a pooled one goes back to the pool, which keeps it idle only
+ * when reusable, nothing is left on it (upstream_is_clean()) and its own
+ * limits allow; otherwise it closes with why_not (or extra_bytes).  Either
+ * way the caller must not touch up again.
  */
-void upstream_detach(struct upstream *up);
+void upstream_release(struct upstream *up, struct owner *owner,
+    bool reusable, enum pool_evict_reason why_not);
 
 /* Pauses or resumes reading from the origin (client backpressure). */
 void upstream_set_reading(struct upstream *up, bool on);
