@@ -21,13 +21,12 @@
 #include "client.h"
 #include "clock.h"
 #include "config.h"
-#include "dnscache.h"
+#include "connector.h"
 #include "exchange.h"
 #include "headers.h"
 #include "log.h"
 #include "owner.h"
 #include "pool.h"
-#include "routedb.h"
 #include "server.h"
 #include "upstream.h"
 
@@ -36,12 +35,17 @@
 /* Body bytes taken from the origin per read. */
 #define BODY_READ_MAX (256 * 1024)
 
-static void exchange_on_resolved(int result, struct evutil_addrinfo *ai,
-    void *arg);
 static void exchange_on_client_drained(struct evhttp_connection *evcon,
     void *arg);
 static void acquire_or_connect(struct exchange *ex);
-static void connect_next(struct exchange *ex);
+static void exchange_on_upstream_read(void *arg);
+static void exchange_on_upstream_event(short what, void *arg);
+
+/* How the upstream connection in use reports to the exchange. */
+static const struct upstream_ops exchange_upstream_ops = {
+	.on_read = exchange_on_upstream_read,
+	.on_event = exchange_on_upstream_event,
+};
 
 static const char *
 method_name(enum evhttp_cmd_type type)
@@ -109,7 +113,6 @@ exchange_free(struct exchange *ex)
 		evbuffer_free(ex->chunk);
 	if (ex->raw != NULL)
 		evbuffer_free(ex->raw);
-	free(ex->routes);
 	server_exchange_done(ex->srv, ex);
 	free(ex);
 }
@@ -148,10 +151,11 @@ release_upstream(struct exchange *ex, bool reusable,
 static void
 cancel_upstream(struct exchange *ex, enum pool_evict_reason why)
 {
-	if (ex->dns != NULL) {
-		struct evdns_getaddrinfo_request *dns = ex->dns;
-		ex->dns = NULL;
-		evdns_getaddrinfo_cancel(dns);
+	if (ex->connecting != NULL) {
+		struct connect_req *req = ex->connecting;
+
+		ex->connecting = NULL;
+		connector_cancel(req);
 	}
 	release_upstream(ex, false, why);
 }
@@ -441,7 +445,7 @@ send_request(struct exchange *ex)
 	ex->state = EX_WAITING;
 	ex->conn_id = ex->up->pc.id;
 	ex->got_bytes = false;
-	upstream_attach(ex->up, ex, ex->cfg->read_timeout);
+	upstream_attach(ex->up, &exchange_upstream_ops, ex, ex->cfg->read_timeout);
 	evbuffer_add(out, evbuffer_pullup(ex->head, -1),
 	    evbuffer_get_length(ex->head));
 	/* A reference, not a copy: the body stays whole for a retry. */
@@ -451,174 +455,36 @@ send_request(struct exchange *ex)
 }
 
 static void
-acquire_or_connect(struct exchange *ex)
-{
-	struct pool_conn *pc = NULL;
-	struct evutil_addrinfo hints;
-	struct evdns_getaddrinfo_request *dns;
-	char port[8];
-
-	/* A retry always takes a fresh connection. */
-	if (ex->attempt == 1)
-		pc = pool_acquire(ex->srv->pool, &ex->address, ex->owner,
-		    clock_now(), ex->idempotent);
-	if (pc != NULL) {
-		ex->up = (struct upstream *)pc;
-		ex->reused = true;
-		send_request(ex);
-		return;
-	}
-	ex->reused = false;
-	/* Most requests reuse a connection: routes are only made for a connect. */
-	if (ex->routes == NULL &&
-	    (ex->routes = calloc(EXCHANGE_MAX_ROUTES, sizeof(*ex->routes))) == NULL) {
-		exchange_fail(ex, 503, "out of memory");
-		return;
-	}
-	if (ex->n_routes > 0) {
-		ex->route_i = 0;
-		routedb_order(pool_routedb(ex->srv->pool), ex->routes,
-		    ex->n_routes, clock_now());
-		connect_next(ex);
-		return;
-	}
-
-	/* An IP literal needs no resolver. */
-	if (route_from_literal(&ex->routes[0], ex->target.host,
-	    ex->target.port) == 0) {
-		ex->n_routes = 1;
-		connect_next(ex);
-		return;
-	}
-
-	if (ex->cfg->dns_cache_ttl > 0 &&
-	    (ex->n_routes = dnscache_get(ex->srv->dnscache, ex->target.host,
-	    ex->target.port, ex->routes, EXCHANGE_MAX_ROUTES,
-	    clock_now())) > 0) {
-		ex->srv->stats.dns_cache_hits++;
-		routedb_order(pool_routedb(ex->srv->pool), ex->routes,
-		    ex->n_routes, clock_now());
-		connect_next(ex);
-		return;
-	}
-
-	ex->srv->stats.dns_lookups++;
-	ex->state = EX_RESOLVING;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_protocol = IPPROTO_TCP;
-	hints.ai_flags = EVUTIL_AI_ADDRCONFIG;
-	snprintf(port, sizeof(port), "%u", ex->target.port);
-	/* The answer may come before the call returns (the hosts file). */
-	ex->dns_in_call = true;
-	dns = evdns_getaddrinfo(ex->srv->dns, ex->target.host, port, &hints,
-	    exchange_on_resolved, ex);
-	ex->dns_in_call = false;
-	if (ex->dns_done)
-		exchange_on_resolved(ex->dns_error, NULL, ex);
-	else
-		ex->dns = dns;
-}
-
-static void
-exchange_on_resolved(int result, struct evutil_addrinfo *ai, void *arg)
+exchange_on_connection(const struct connect_result *res, void *arg)
 {
 	struct exchange *ex = arg;
-	struct evutil_addrinfo *p;
 
-	if (result == EVUTIL_EAI_CANCEL)
-		return;
-	if (!ex->dns_done) {
-		ex->dns = NULL;
-		ex->dns_done = true;
-		ex->dns_error = result;
-		for (p = ai; p != NULL && ex->n_routes < EXCHANGE_MAX_ROUTES;
-		    p = p->ai_next)
-			if (route_from_sockaddr(&ex->routes[ex->n_routes],
-			    p->ai_addr, p->ai_addrlen) == 0)
-				ex->n_routes++;
-		if (ai != NULL)
-			evutil_freeaddrinfo(ai);
-		if (ex->dns_in_call)
-			return;
-	}
-	if (ex->n_routes == 0) {
-		exchange_fail(ex, 502, "cannot resolve %s: %s", ex->target.host,
-		    result != 0 ? evutil_gai_strerror(result) : "no address");
+	ex->connecting = NULL;
+	if (res->up == NULL) {
+		exchange_fail(ex, res->status, "%s", res->why);
 		return;
 	}
-	if (ex->cfg->dns_cache_ttl > 0) {
-		int64_t now = clock_now();
-		dnscache_put(ex->srv->dnscache, ex->target.host, ex->target.port,
-		    ex->routes, ex->n_routes, now + ex->cfg->dns_cache_ttl,
-		    now);
-	}
-	routedb_order(pool_routedb(ex->srv->pool), ex->routes, ex->n_routes,
-	    clock_now());
-	connect_next(ex);
-}
-
-/* Tries the routes in order until one connect starts. */
-static void
-connect_next(struct exchange *ex)
-{
-	char where[ADDRESS_HOST_MAX + 16];
-	int error;
-
-	ex->state = EX_CONNECTING;
-	while (ex->route_i < ex->n_routes) {
-		struct route *r = &ex->routes[ex->route_i];
-
-		ex->up = upstream_connect(ex->srv, &ex->address, r,
-		    ex->cfg->connect_timeout, ex, &error);
-		if (ex->up != NULL)
-			return;
-		ex->connect_error = error;
-		ex->srv->stats.route_failures++;
-		routedb_failed(pool_routedb(ex->srv->pool), r, clock_now());
-		ex->route_i++;
-	}
-	snprintf(where, sizeof(where), strchr(ex->target.host, ':') != NULL ?
-	    "[%s]:%u" : "%s:%u", ex->target.host, ex->target.port);
-	if (ex->connect_timed_out)
-		exchange_fail(ex, 504, "connect to %s timed out", where);
-	else
-		exchange_fail(ex, 502, "cannot connect to %s: %s", where,
-		    strerror(ex->connect_error != 0 ? ex->connect_error :
-		    ECONNREFUSED));
-}
-
-void
-exchange_on_connected(struct exchange *ex, struct upstream *up)
-{
-	int64_t now = clock_now();
-
-	routedb_connected(pool_routedb(ex->srv->pool), &up->pc.route);
-	up->pc.created_at = now;
-	up->pooled = true;
-	pool_put(ex->srv->pool, &up->pc, ex->owner, now);
+	ex->up = res->up;
+	ex->reused = res->reused;
 	send_request(ex);
 }
 
-void
-exchange_on_connect_failed(struct exchange *ex, struct upstream *up,
-    short what)
+/* Asks the connector for a connection; a retry never takes a pooled one. */
+static void
+acquire_or_connect(struct exchange *ex)
 {
-	int error = EVUTIL_SOCKET_ERROR();
+	struct connect_params p = {
+		.address = &ex->address,
+		.owner = ex->owner,
+		.retriable = ex->idempotent,
+		.fresh = ex->attempt > 1,
+		.connect_timeout = ex->cfg->connect_timeout,
+		.dns_cache_ttl = ex->cfg->dns_cache_ttl,
+	};
 
-	ex->up = NULL;
-	upstream_close(up, "connect failed");
-	if (what & BEV_EVENT_TIMEOUT) {
-		ex->connect_timed_out = true;
-		error = ETIMEDOUT;
-	}
-	ex->connect_error = error != 0 ? error : ECONNREFUSED;
-	ex->srv->stats.route_failures++;
-	routedb_failed(pool_routedb(ex->srv->pool), &ex->routes[ex->route_i],
-	    clock_now());
-	ex->route_i++;
-	connect_next(ex);
+	ex->state = EX_CONNECTING;
+	ex->connecting = connector_connect(ex->srv->connector, &p,
+	    exchange_on_connection, ex);
 }
 
 /*
@@ -889,9 +755,10 @@ pump_body(struct exchange *ex)
 		exchange_cut(ex, err);
 }
 
-void
-exchange_on_upstream_read(struct exchange *ex)
+static void
+exchange_on_upstream_read(void *arg)
 {
+	struct exchange *ex = arg;
 	struct evbuffer *in = bufferevent_get_input(ex->up->bev);
 	enum http1_result res;
 	const char *why;
@@ -932,9 +799,10 @@ exchange_on_upstream_read(struct exchange *ex)
 	pump_body(ex);
 }
 
-void
-exchange_on_upstream_event(struct exchange *ex, short what)
+static void
+exchange_on_upstream_event(short what, void *arg)
 {
+	struct exchange *ex = arg;
 	const char *what_text = (what & BEV_EVENT_EOF) ?
 	    "origin closed the connection" : "origin connection failed";
 

@@ -6,8 +6,8 @@
  * Owner: the server's list of exchanges, from exchange_start() until the
  * reply ends or the client goes away; it owns its owner token, its
  * allocation on the upstream connection (until pool_release), a reference
- * to the configuration it started under and, while connecting, the
- * upstream itself.
+ * to the configuration it started under and, while the connector works
+ * for it, its pending connect_req.
  */
 #ifndef FERRYD_EXCHANGE_H
 #define FERRYD_EXCHANGE_H
@@ -20,11 +20,9 @@
 #include "http1.h"
 #include "target.h"
 
-#define EXCHANGE_MAX_ROUTES 16
-
 struct client;
 struct evbuffer;
-struct evdns_getaddrinfo_request;
+struct connect_req;
 struct evhttp_connection;
 struct evhttp_request;
 struct ferryd_config;
@@ -33,8 +31,7 @@ struct server;
 struct upstream;
 
 enum exchange_state {
-	EX_RESOLVING,
-	EX_CONNECTING,
+	EX_CONNECTING,			/* waiting for the connector */
 	EX_WAITING,			/* request sent, waiting for the response head */
 	EX_STREAMING			/* response head sent, body flowing */
 };
@@ -58,15 +55,8 @@ struct exchange {
 	struct evbuffer *head;		/* the upstream request head, kept for a retry */
 	size_t body_len;
 
-	struct evdns_getaddrinfo_request *dns;
-	bool dns_in_call, dns_done;
-	int dns_error;
-	struct route *routes;		/* EXCHANGE_MAX_ROUTES, made when connecting */
-	size_t n_routes, route_i;
-	int connect_error;		/* errno of the last failed connect */
-	bool connect_timed_out;
-
-	struct upstream *up;		/* allocated to us, or connecting */
+	struct connect_req *connecting;	/* asked of the connector, pending */
+	struct upstream *up;		/* allocated to us by the connector */
 	uint64_t conn_id;
 	bool reused;
 	int attempt;			/* 1, or 2 on the retry */
@@ -97,13 +87,6 @@ bool exchange_known_method(int type);
 
 /* Ends ex at once (shutdown): the client connection is closed. */
 void exchange_abort(struct exchange *ex);
-
-/* Calls from upstream.c. */
-void exchange_on_connected(struct exchange *ex, struct upstream *up);
-void exchange_on_connect_failed(struct exchange *ex, struct upstream *up,
-    short what);
-void exchange_on_upstream_read(struct exchange *ex);
-void exchange_on_upstream_event(struct exchange *ex, short what);
 
 /*
  * From client.c: evhttp is freeing the client connection; ex ends now.

@@ -23,6 +23,7 @@
 #include "client.h"
 #include "clock.h"
 #include "config.h"
+#include "connector.h"
 #include "dnscache.h"
 #include "exchange.h"
 #include "log.h"
@@ -439,6 +440,9 @@ server_new(struct event_base *base, const struct ferryd_config *cfg)
 	srv->dnscache = dnscache_new(SERVER_DNSCACHE_MAX);
 	pool_params_from_config(&params, cfg);
 	srv->pool = pool_new(&params, &upstream_pool_ops, srv, base);
+	if (srv->pool != NULL)
+		srv->connector = connector_new(base, srv->dns, srv->dnscache,
+		    srv->pool, &srv->stats);
 	srv->http = evhttp_new(base);
 	if (cfg->auth_file != NULL) {
 		log_err("%s: access.auth_file: proxy authentication is not "
@@ -449,7 +453,7 @@ server_new(struct event_base *base, const struct ferryd_config *cfg)
 		log_notice("server.workers = %d: this version runs one event "
 		    "loop", cfg->workers);
 	if (srv->dns == NULL || srv->dnscache == NULL || srv->pool == NULL ||
-	    srv->http == NULL) {
+	    srv->connector == NULL || srv->http == NULL) {
 		log_err("out of memory");
 		goto fail;
 	}
@@ -564,6 +568,8 @@ server_free(struct server *srv)
 
 	while ((ex = TAILQ_FIRST(&srv->exchanges)) != NULL)
 		exchange_abort(ex);
+	if (srv->connector != NULL)
+		connector_free(srv->connector);
 	if (srv->pool != NULL)
 		pool_free(srv->pool);
 	srv->pool = NULL;

@@ -18,6 +18,7 @@
 #include "stats.h"
 
 struct client;
+struct connector;
 struct dnscache;
 struct event;
 struct event_base;
@@ -35,6 +36,7 @@ struct server {
 	struct event_base *base;
 	struct evdns_base *dns;
 	struct dnscache *dnscache;		/* dns_cache_ttl */
+	struct connector *connector;		/* upstream connections for exchanges */
 	const struct ferryd_config *cfg;	/* current, one reference */
 	struct evhttp *http;
 	struct pool *pool;

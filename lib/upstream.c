@@ -14,9 +14,7 @@
 #include <event2/event.h>
 
 #include "clock.h"
-#include "exchange.h"
 #include "log.h"
-#include "server.h"
 #include "upstream.h"
 
 /* How much of a response may wait in ferryd before it stops reading. */
@@ -32,8 +30,9 @@ upstream_of(struct pool_conn *pc)
 }
 
 struct upstream *
-upstream_connect(struct server *srv, const struct address *addr,
-    const struct route *route, int64_t connect_timeout, struct exchange *ex,
+upstream_connect(struct event_base *base, struct pool *pool,
+    const struct address *addr, const struct route *route,
+    int64_t connect_timeout, const struct upstream_ops *ops, void *arg,
     int *error)
 {
 	struct upstream *up;
@@ -43,13 +42,14 @@ upstream_connect(struct server *srv, const struct address *addr,
 		*error = ENOMEM;
 		return NULL;
 	}
-	up->server = srv;
-	up->ex = ex;
+	up->pool = pool;
+	up->ops = ops;
+	up->arg = arg;
 	up->pc.address = *addr;
 	up->pc.route = *route;
 	up->pc.http_version = 11;
 	up->pc.alloc_limit = 1;
-	up->bev = bufferevent_socket_new(srv->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	up->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
 	if (up->bev == NULL) {
 		*error = ENOMEM;
 		free(up);
@@ -73,11 +73,13 @@ upstream_connect(struct server *srv, const struct address *addr,
 }
 
 void
-upstream_attach(struct upstream *up, struct exchange *ex, int64_t read_timeout)
+upstream_attach(struct upstream *up, const struct upstream_ops *ops,
+    void *arg, int64_t read_timeout)
 {
 	struct timeval tv = clock_to_timeval(read_timeout);
 
-	up->ex = ex;
+	up->ops = ops;
+	up->arg = arg;
 	bufferevent_set_timeouts(up->bev, &tv, &tv);
 	bufferevent_enable(up->bev, EV_READ | EV_WRITE);
 }
@@ -97,14 +99,15 @@ upstream_release(struct upstream *up, struct owner *owner, bool reusable,
 	}
 	if (!reusable)
 		pool_conn_retire(&up->pc, why_not);
-	up->ex = NULL;
+	up->ops = NULL;
+	up->arg = NULL;
 	/*
 	 * Idle watching starts before the pool may close up.  An idle
 	 * connection has no timeout of its own: the pool keeps time.
 	 */
 	bufferevent_set_timeouts(up->bev, NULL, NULL);
 	bufferevent_enable(up->bev, EV_READ);
-	pool_release(up->server->pool, &up->pc, owner, clock_now());
+	pool_release(up->pool, &up->pc, owner, clock_now());
 }
 
 void
@@ -173,7 +176,7 @@ upstream_close(struct upstream *up, const char *reason)
 static void
 idle_evict(struct upstream *up)
 {
-	pool_evict(up->server->pool, &up->pc, POOL_EVICT_CLOSED_BY_ORIGIN);
+	pool_evict(up->pool, &up->pc, POOL_EVICT_CLOSED_BY_ORIGIN);
 }
 
 static void
@@ -181,8 +184,8 @@ upstream_on_read(struct bufferevent *bev, void *arg)
 {
 	struct upstream *up = arg;
 
-	if (up->ex != NULL)
-		exchange_on_upstream_read(up->ex);
+	if (up->ops != NULL && up->ops->on_read != NULL)
+		up->ops->on_read(up->arg);
 	else if (up->pooled)
 		idle_evict(up);
 }
@@ -194,15 +197,15 @@ upstream_on_event(struct bufferevent *bev, short what, void *arg)
 
 	if (what & BEV_EVENT_CONNECTED) {
 		up->connected = true;
-		exchange_on_connected(up->ex, up);
+		up->ops->on_connected(up, up->arg);
 		return;
 	}
 	if (!up->connected) {
-		exchange_on_connect_failed(up->ex, up, what);
+		up->ops->on_connect_failed(up, what, up->arg);
 		return;
 	}
-	if (up->ex != NULL)
-		exchange_on_upstream_event(up->ex, what);
+	if (up->ops != NULL && up->ops->on_event != NULL)
+		up->ops->on_event(what, up->arg);
 	else if (up->pooled)
 		idle_evict(up);
 }

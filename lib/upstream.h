@@ -1,10 +1,11 @@
 /*
  * upstream.h - one upstream connection: a socket bufferevent to one route
- * of one address.  While an exchange uses it, its events go to that
- * exchange; while it is idle in the pool, any byte, EOF or error from the
- * origin evicts it at once (reason closed_by_origin).
+ * of one address.  It reports to whoever holds it through struct
+ * upstream_ops: the connector while it connects, the exchange while one
+ * is attached.  While it is idle in the pool, any byte, EOF or error from
+ * the origin evicts it at once (reason closed_by_origin).
  *
- * Owner: the exchange that connects it, until pool_put(); then the pool,
+ * Owner: the connector that connects it, until pool_put(); then the pool,
  * until the pool hands it to upstream_pool_ops.close.  upstream_close() is
  * the one place an upstream socket is closed.
  */
@@ -19,16 +20,26 @@
 #include "pool.h"
 
 struct bufferevent;
+struct event_base;
 struct evbuffer;
-struct exchange;
 struct owner;
-struct server;
+struct upstream;
+
+/* What an upstream connection tells its holder; arg is the holder. */
+struct upstream_ops {
+	void (*on_connected)(struct upstream *up, void *arg);
+	/* what: BEV_EVENT_* flags (BEV_EVENT_TIMEOUT: connect_timeout) */
+	void (*on_connect_failed)(struct upstream *up, short what, void *arg);
+	void (*on_read)(void *arg);
+	void (*on_event)(short what, void *arg);
+};
 
 struct upstream {
 	struct pool_conn pc;		/* the pool's view; must stay first */
-	struct server *server;
+	struct pool *pool;
 	struct bufferevent *bev;
-	struct exchange *ex;		/* the exchange using it; NULL when idle */
+	const struct upstream_ops *ops;	/* NULL while idle */
+	void *arg;
 	bool connected;
 	bool pooled;			/* put in the pool */
 };
@@ -36,22 +47,23 @@ struct upstream {
 extern const struct pool_conn_ops upstream_pool_ops;
 
 /*
- * Starts a non-blocking connect to route on behalf of ex.  The exchange
- * hears back through exchange_on_connected() or
- * exchange_on_connect_failed(); it owns the upstream until it puts it in
- * the pool or closes it.  Returns NULL when no socket could be made
- * (*error set to errno).
+ * Starts a non-blocking connect to route, for pool (which it will enter).
+ * The caller hears back through ops->on_connected or on_connect_failed
+ * (arg is its own) and owns the upstream until it puts it in the pool or
+ * closes it.  Returns NULL when no socket could be made (*error: errno).
  */
-struct upstream *upstream_connect(struct server *srv,
+struct upstream *upstream_connect(struct event_base *base, struct pool *pool,
     const struct address *addr, const struct route *route,
-    int64_t connect_timeout, struct exchange *ex, int *error);
+    int64_t connect_timeout, const struct upstream_ops *ops, void *arg,
+    int *error);
 
 /*
- * ex uses up from now on: its reads and events go to ex; read_timeout
- * (usec) of silence from the origin is an error.
+ * An exchange uses up from now on: reads and events go to ops (on_read,
+ * on_event) with arg; read_timeout (usec) of silence from the origin is
+ * an error.
  */
-void upstream_attach(struct upstream *up, struct exchange *ex,
-    int64_t read_timeout);
+void upstream_attach(struct upstream *up, const struct upstream_ops *ops,
+    void *arg, int64_t read_timeout);
 
 /*
  * owner's exchange is done with up.  A connection still connecting is
