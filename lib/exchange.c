@@ -32,19 +32,24 @@
 
 /* Reply bytes queued for a client before ferryd stops reading the origin. */
 #define CLIENT_OUT_HIGH (1024 * 1024)
-/* Body bytes taken from the origin per read. */
-#define BODY_READ_MAX (256 * 1024)
 
 static void exchange_on_client_drained(struct evhttp_connection *evcon,
     void *arg);
 static void acquire_or_connect(struct exchange *ex);
-static void exchange_on_upstream_read(void *arg);
-static void exchange_on_upstream_event(short what, void *arg);
+static void exchange_on_interim(const struct http1_response *r, void *arg);
+static bool exchange_on_head(struct http1_response *r, void *arg);
+static void exchange_on_body(struct evbuffer *data, void *arg);
+static void exchange_on_end(bool reusable, void *arg);
+static void exchange_on_error(enum h1codec_error e, const char *why,
+    void *arg);
 
-/* How the upstream connection in use reports to the exchange. */
-static const struct upstream_ops exchange_upstream_ops = {
-	.on_read = exchange_on_upstream_read,
-	.on_event = exchange_on_upstream_event,
+/* How the response reaches the exchange. */
+static const struct h1codec_ops exchange_codec_ops = {
+	.on_interim = exchange_on_interim,
+	.on_head = exchange_on_head,
+	.on_body = exchange_on_body,
+	.on_end = exchange_on_end,
+	.on_error = exchange_on_error,
 };
 
 static const char *
@@ -106,13 +111,9 @@ exchange_free(struct exchange *ex)
 	}
 	config_free(ex->cfg);
 	target_clear(&ex->target);
-	http1_response_clear(&ex->resp);
+	h1codec_clear(&ex->codec);
 	if (ex->head != NULL)
 		evbuffer_free(ex->head);
-	if (ex->chunk != NULL)
-		evbuffer_free(ex->chunk);
-	if (ex->raw != NULL)
-		evbuffer_free(ex->raw);
 	server_exchange_done(ex->srv, ex);
 	free(ex);
 }
@@ -144,6 +145,7 @@ release_upstream(struct exchange *ex, bool reusable,
 	if (up == NULL)
 		return;
 	ex->up = NULL;
+	h1codec_stop(&ex->codec);
 	upstream_release(up, ex->owner, reusable, why_not);
 }
 
@@ -228,8 +230,7 @@ static void
 exchange_finish(struct exchange *ex, bool reusable)
 {
 	/* An origin that answered before taking the whole request is done with it. */
-	if (ex->up != NULL &&
-	    evbuffer_get_length(bufferevent_get_output(ex->up->bev)) != 0)
+	if (h1codec_request_unsent(&ex->codec))
 		reusable = false;
 	release_upstream(ex, reusable, POOL_EVICT_NOT_REUSABLE);
 	stats_count_request(&ex->srv->stats, ex->status);
@@ -397,10 +398,13 @@ exchange_start(struct server *srv, struct client *client,
 	ex->idempotent = method_idempotent(type);
 	ex->head_request = type == EVHTTP_REQ_HEAD;
 	ex->attempt = 1;
-	http1_response_init(&ex->resp);
 	TAILQ_INSERT_TAIL(&srv->exchanges, ex, entry);
 	srv->stats.exchanges_active++;
 	client->exchange = ex;
+	if (h1codec_init(&ex->codec, &exchange_codec_ops, ex) != 0) {
+		exchange_fail(ex, 503, "out of memory");
+		return;
+	}
 
 	if (target_parse(&ex->target, uri, false, type == EVHTTP_REQ_OPTIONS,
 	    &why) != 0) {
@@ -427,9 +431,7 @@ exchange_start(struct server *srv, struct client *client,
 	}
 	ex->owner = owner_new(ex->method, uri, clock_wall());
 	ex->body_len = evbuffer_get_length(evhttp_request_get_input_buffer(req));
-	if (ex->owner == NULL || (ex->chunk = evbuffer_new()) == NULL ||
-	    (ex->raw = evbuffer_new()) == NULL ||
-	    build_head(ex) != 0) {
+	if (ex->owner == NULL || build_head(ex) != 0) {
 		exchange_fail(ex, 503, "out of memory");
 		return;
 	}
@@ -440,18 +442,11 @@ exchange_start(struct server *srv, struct client *client,
 static void
 send_request(struct exchange *ex)
 {
-	struct evbuffer *out = bufferevent_get_output(ex->up->bev);
-
 	ex->state = EX_WAITING;
 	ex->conn_id = ex->up->pc.id;
-	ex->got_bytes = false;
-	upstream_attach(ex->up, &exchange_upstream_ops, ex, ex->cfg->read_timeout);
-	evbuffer_add(out, evbuffer_pullup(ex->head, -1),
-	    evbuffer_get_length(ex->head));
-	/* A reference, not a copy: the body stays whole for a retry. */
-	if (ex->body_len > 0)
-		evbuffer_add_buffer_reference(out,
-		    evhttp_request_get_input_buffer(ex->req));
+	h1codec_start(&ex->codec, ex->up, ex->head, ex->body_len > 0 ?
+	    evhttp_request_get_input_buffer(ex->req) : NULL, ex->head_request,
+	    ex->cfg->max_header_size, ex->cfg->read_timeout);
 }
 
 static void
@@ -496,8 +491,7 @@ acquire_or_connect(struct exchange *ex)
 static bool
 retry_allowed(const struct exchange *ex)
 {
-	return ex->reused && ex->attempt == 1 && !ex->got_bytes &&
-	    ex->idempotent;
+	return ex->reused && ex->attempt == 1 && ex->idempotent;
 }
 
 static void
@@ -512,24 +506,19 @@ exchange_retry(struct exchange *ex)
 	acquire_or_connect(ex);
 }
 
-/* Sends what ex->chunk holds; pauses the origin while the client lags. */
+/* Sends the body bytes data holds; pauses the origin while the client lags. */
 static void
-send_chunk(struct exchange *ex)
+exchange_on_body(struct evbuffer *data, void *arg)
 {
+	struct exchange *ex = arg;
 	struct bufferevent *cbev;
-	size_t n = evbuffer_get_length(ex->chunk);
 
-	if (n == 0)
-		return;
-	ex->bytes_out += n;
-	evhttp_send_reply_chunk_with_cb(ex->req, ex->chunk,
+	ex->bytes_out += evbuffer_get_length(data);
+	evhttp_send_reply_chunk_with_cb(ex->req, data,
 	    exchange_on_client_drained, ex->client);
 	cbev = evhttp_connection_get_bufferevent(ex->evcon);
-	if (evbuffer_get_length(bufferevent_get_output(cbev)) > CLIENT_OUT_HIGH &&
-	    !ex->paused && ex->up != NULL) {
-		ex->paused = true;
-		upstream_set_reading(ex->up, false);
-	}
+	if (evbuffer_get_length(bufferevent_get_output(cbev)) > CLIENT_OUT_HIGH)
+		h1codec_pause(&ex->codec, true);
 }
 
 /*
@@ -543,17 +532,14 @@ exchange_on_client_drained(struct evhttp_connection *evcon, void *arg)
 	struct client *client = arg;
 	struct exchange *ex = client->exchange;
 
-	if (ex != NULL && ex->paused && ex->up != NULL) {
-		ex->paused = false;
-		upstream_set_reading(ex->up, true);
-	}
+	if (ex != NULL)
+		h1codec_pause(&ex->codec, false);
 }
 
 /* Copies the response head to the client and starts the reply. */
 static void
-start_reply(struct exchange *ex)
+start_reply(struct exchange *ex, struct http1_response *r)
 {
-	struct http1_response *r = &ex->resp;
 	struct evkeyvalq *out = evhttp_request_get_output_headers(ex->req);
 	struct headers_conn_tokens tok;
 	struct evkeyval *h, *next;
@@ -616,7 +602,6 @@ start_reply(struct exchange *ex)
 	}
 	ex->status = r->status;
 	ex->state = EX_STREAMING;
-	ex->body_left = r->content_length;
 	evhttp_send_reply_start(ex->req, r->status,
 	    r->reason[0] != '\0' ? r->reason : NULL);
 }
@@ -630,9 +615,9 @@ start_reply(struct exchange *ex)
  * in front of the final response.
  */
 static void
-relay_interim(struct exchange *ex)
+exchange_on_interim(const struct http1_response *r, void *arg)
 {
-	struct http1_response *r = &ex->resp;
+	struct exchange *ex = arg;
 	struct bufferevent *cbev = evhttp_connection_get_bufferevent(ex->evcon);
 	struct evbuffer *out = bufferevent_get_output(cbev), *buf;
 	struct headers_conn_tokens tok;
@@ -658,179 +643,57 @@ relay_interim(struct exchange *ex)
 	evbuffer_free(buf);
 }
 
-/* How the origin's side stands after read_more(). */
-enum origin_side {
-	ORIGIN_OPEN,			/* more may come */
-	ORIGIN_EOF,			/* the origin closed the connection */
-	ORIGIN_ERROR			/* a read error (errno) */
-};
-
-/*
- * Takes more of the body from the socket than libevent's 4 KiB reads
- * would (a 1 MiB body otherwise costs hundreds of callbacks).  Bytes read
- * before an EOF or error are in ex->raw all the same.
- */
-static enum origin_side
-read_more(struct exchange *ex)
+/* The final head: refused here, or on its way to the client. */
+static bool
+exchange_on_head(struct http1_response *r, void *arg)
 {
-	size_t want = BODY_READ_MAX, have = evbuffer_get_length(ex->raw);
+	struct exchange *ex = arg;
 
-	if (ex->paused || have >= BODY_READ_MAX)
-		return ORIGIN_OPEN;
-	want -= have;
-	if (ex->resp.body == HTTP1_BODY_LENGTH) {
-		if (ex->body_left <= have)
-			return ORIGIN_OPEN;
-		if (ex->body_left - have < want)
-			want = (size_t)(ex->body_left - have);
+	/* chunked, gzip: re-chunking would apply chunked twice. */
+	if (r->codings_chunked && ex->req->minor >= 1) {
+		exchange_fail(ex, 502, "origin's transfer codings cannot be "
+		    "relayed: %s", r->codings);
+		return false;
 	}
-	if (upstream_read_more(ex->up, ex->raw, want) >= 0)
-		return ORIGIN_OPEN;
-	return errno == 0 ? ORIGIN_EOF : ORIGIN_ERROR;
+	start_reply(ex, r);
+	return true;
+}
+
+static void
+exchange_on_end(bool reusable, void *arg)
+{
+	exchange_finish(arg, reusable);
 }
 
 /*
- * Moves response body bytes to the client; finishes at the body's end.
- * What came before an EOF or error goes to the client first.
+ * The response broke.  Once its head went to the client it can only be
+ * cut; before, the client gets a status, or the request goes again when
+ * the reused connection was closed under it and that is safe.
  */
 static void
-pump_body(struct exchange *ex)
-{
-	struct evbuffer *in = ex->raw;
-	enum origin_side side = ORIGIN_OPEN;
-	enum http1_result res;
-	const char *why;
-	char err[128];
-	size_t n;
-
-	evbuffer_add_buffer(in, bufferevent_get_input(ex->up->bev));
-	if (ex->resp.body != HTTP1_BODY_NONE &&
-	    (side = read_more(ex)) == ORIGIN_ERROR)
-		snprintf(err, sizeof(err), "origin connection failed: %s",
-		    strerror(errno));
-	switch (ex->resp.body) {
-	case HTTP1_BODY_NONE:
-		exchange_finish(ex, ex->resp.keep_alive &&
-		    evbuffer_get_length(in) == 0);
-		return;
-	case HTTP1_BODY_LENGTH:
-		n = evbuffer_get_length(in);
-		if (n > ex->body_left)
-			n = (size_t)ex->body_left;
-		evbuffer_remove_buffer(in, ex->chunk, n);
-		ex->body_left -= n;
-		send_chunk(ex);
-		if (ex->body_left == 0) {
-			exchange_finish(ex, ex->resp.keep_alive &&
-			    evbuffer_get_length(in) == 0 && side == ORIGIN_OPEN);
-			return;
-		}
-		break;
-	case HTTP1_BODY_CHUNKED:
-		res = http1_chunked_decode(&ex->chunked, in, ex->chunk, &why);
-		send_chunk(ex);
-		if (res == HTTP1_ERROR) {
-			exchange_cut(ex, why);
-			return;
-		}
-		if (res == HTTP1_OK) {
-			exchange_finish(ex, ex->resp.keep_alive &&
-			    evbuffer_get_length(in) == 0 && side == ORIGIN_OPEN);
-			return;
-		}
-		break;
-	case HTTP1_BODY_CLOSE:
-		evbuffer_add_buffer(ex->chunk, in);
-		send_chunk(ex);
-		/* The origin's close is how this body ends. */
-		if (side == ORIGIN_EOF) {
-			exchange_finish(ex, false);
-			return;
-		}
-		break;
-	}
-	if (side == ORIGIN_EOF)
-		exchange_cut(ex, "origin closed the connection");
-	else if (side == ORIGIN_ERROR)
-		exchange_cut(ex, err);
-}
-
-static void
-exchange_on_upstream_read(void *arg)
+exchange_on_error(enum h1codec_error e, const char *why, void *arg)
 {
 	struct exchange *ex = arg;
-	struct evbuffer *in = bufferevent_get_input(ex->up->bev);
-	enum http1_result res;
-	const char *why;
 
-	if (evbuffer_get_length(in) > 0)
-		ex->got_bytes = true;
-	while (!ex->have_head) {
-		res = http1_parse_response(in, &ex->resp, ex->head_request,
-		    ex->cfg->max_header_size, &why);
-		if (res == HTTP1_MORE)
-			return;
-		if (res == HTTP1_ERROR) {
-			exchange_fail(ex, 502, "bad response from origin: %s",
-			    why);
-			return;
-		}
-		if (ex->resp.status >= 200) {
-			/* chunked, gzip: re-chunking would apply chunked twice. */
-			if (ex->resp.codings_chunked && ex->req->minor >= 1) {
-				exchange_fail(ex, 502, "origin's transfer codings "
-				    "cannot be relayed: %s", ex->resp.codings);
-				return;
-			}
-			ex->have_head = true;
-			start_reply(ex);
-			break;
-		}
-		if (ex->resp.status == 101) {
-			exchange_fail(ex, 502,
-			    "origin switched protocols without being asked");
-			return;
-		}
-		/* An interim response (100, 102, 103): the real one follows. */
-		relay_interim(ex);
-		http1_response_clear(&ex->resp);
-		http1_response_init(&ex->resp);
-	}
-	pump_body(ex);
-}
-
-static void
-exchange_on_upstream_event(short what, void *arg)
-{
-	struct exchange *ex = arg;
-	const char *what_text = (what & BEV_EVENT_EOF) ?
-	    "origin closed the connection" : "origin connection failed";
-
-	if (what & BEV_EVENT_TIMEOUT) {
-		if (ex->state == EX_STREAMING)
-			exchange_cut(ex, "origin stopped sending");
-		else
-			exchange_fail(ex, 504, "origin did not answer within %.0f s",
-			    (double)ex->cfg->read_timeout / 1e6);
-		return;
-	}
 	if (ex->state == EX_STREAMING) {
-		if ((what & BEV_EVENT_EOF) && ex->resp.body == HTTP1_BODY_CLOSE) {
-			/* The end of a close-delimited body. */
-			evbuffer_add_buffer(ex->raw,
-			    bufferevent_get_input(ex->up->bev));
-			evbuffer_add_buffer(ex->chunk, ex->raw);
-			send_chunk(ex);
-			exchange_finish(ex, false);
-		} else
-			exchange_cut(ex, what_text);
+		exchange_cut(ex, why);
 		return;
 	}
-	if (retry_allowed(ex)) {
-		exchange_retry(ex);
+	switch (e) {
+	case H1CODEC_TIMEOUT:
+		exchange_fail(ex, 504, "%s within %.0f s", why,
+		    (double)ex->cfg->read_timeout / 1e6);
 		return;
+	case H1CODEC_CLOSED:
+		if (retry_allowed(ex)) {
+			exchange_retry(ex);
+			return;
+		}
+		break;
+	case H1CODEC_BROKEN:
+		break;
 	}
-	exchange_fail(ex, 502, "%s before a complete response", what_text);
+	exchange_fail(ex, 502, "%s", why);
 }
 
 /*

@@ -17,7 +17,7 @@
 #include <sys/queue.h>
 
 #include "address.h"
-#include "http1.h"
+#include "h1codec.h"
 #include "target.h"
 
 struct client;
@@ -60,16 +60,9 @@ struct exchange {
 	uint64_t conn_id;
 	bool reused;
 	int attempt;			/* 1, or 2 on the retry */
-	bool got_bytes;			/* the origin sent something on this attempt */
 
-	struct http1_response resp;
-	bool have_head;
-	struct http1_chunked chunked;
-	uint64_t body_left;
-	struct evbuffer *raw;		/* response bytes taken from the origin */
-	struct evbuffer *chunk;		/* body bytes on their way to the client */
+	struct h1codec codec;		/* the response, as it comes */
 	uint64_t bytes_out;
-	bool paused;			/* upstream reading paused: client is slow */
 	int status;
 
 	TAILQ_ENTRY(exchange) entry;

@@ -1425,8 +1425,8 @@ start_slow_download(struct tclient *c)
 	event_del(c->ev);
 	client_send(c, "GET http://127.0.0.1:%u/big HTTP/1.1\r\n"
 	    "Host: 127.0.0.1:%u\r\n\r\n", origin.port, origin.port);
-	RUN_UNTIL(first_exchange() != NULL && first_exchange()->paused);
-	ck_assert_msg(first_exchange() != NULL && first_exchange()->paused,
+	RUN_UNTIL(first_exchange() != NULL && first_exchange()->codec.paused);
+	ck_assert_msg(first_exchange() != NULL && first_exchange()->codec.paused,
 	    "ferryd paused the origin for the slow client");
 	ck_assert_msg(first_exchange()->state == EX_STREAMING, "streaming");
 }

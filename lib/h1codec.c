@@ -1,0 +1,280 @@
+/*
+ * h1codec.c - HTTP/1.1 framing of one exchange on an upstream
+ * connection.  See h1codec.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+
+#include "h1codec.h"
+#include "upstream.h"
+
+/* Body bytes taken from the origin per read. */
+#define BODY_READ_MAX (256 * 1024)
+
+static void h1codec_on_read(void *arg);
+static void h1codec_on_event(short what, void *arg);
+
+static const struct upstream_ops codec_upstream_ops = {
+	.on_read = h1codec_on_read,
+	.on_event = h1codec_on_event,
+};
+
+int
+h1codec_init(struct h1codec *c, const struct h1codec_ops *ops, void *arg)
+{
+	memset(c, 0, sizeof(*c));
+	c->ops = ops;
+	c->arg = arg;
+	http1_response_init(&c->resp);
+	c->raw = evbuffer_new();
+	c->data = evbuffer_new();
+	if (c->raw == NULL || c->data == NULL) {
+		h1codec_clear(c);
+		return -1;
+	}
+	return 0;
+}
+
+void
+h1codec_clear(struct h1codec *c)
+{
+	http1_response_clear(&c->resp);
+	if (c->raw != NULL)
+		evbuffer_free(c->raw);
+	if (c->data != NULL)
+		evbuffer_free(c->data);
+	c->raw = c->data = NULL;
+	c->up = NULL;
+}
+
+void
+h1codec_start(struct h1codec *c, struct upstream *up, struct evbuffer *head,
+    struct evbuffer *body, bool head_request, size_t max_header_size,
+    int64_t read_timeout)
+{
+	struct evbuffer *out = bufferevent_get_output(up->bev);
+
+	c->up = up;
+	c->head_request = head_request;
+	c->max_header_size = max_header_size;
+	c->have_head = c->got_bytes = c->paused = false;
+	upstream_attach(up, &codec_upstream_ops, c, read_timeout);
+	evbuffer_add(out, evbuffer_pullup(head, -1), evbuffer_get_length(head));
+	/* A reference, not a copy: the body stays whole for a retry. */
+	if (body != NULL && evbuffer_get_length(body) > 0)
+		evbuffer_add_buffer_reference(out, body);
+}
+
+void
+h1codec_stop(struct h1codec *c)
+{
+	http1_response_clear(&c->resp);
+	http1_response_init(&c->resp);
+	memset(&c->chunked, 0, sizeof(c->chunked));
+	c->body_left = 0;
+	evbuffer_drain(c->raw, evbuffer_get_length(c->raw));
+	evbuffer_drain(c->data, evbuffer_get_length(c->data));
+	c->up = NULL;
+}
+
+void
+h1codec_pause(struct h1codec *c, bool paused)
+{
+	if (c->up == NULL || c->paused == paused)
+		return;
+	c->paused = paused;
+	upstream_set_reading(c->up, !paused);
+}
+
+bool
+h1codec_request_unsent(const struct h1codec *c)
+{
+	return c->up != NULL &&
+	    evbuffer_get_length(bufferevent_get_output(c->up->bev)) != 0;
+}
+
+/* How the origin's side stands after read_more(). */
+enum origin_side {
+	ORIGIN_OPEN,			/* more may come */
+	ORIGIN_EOF,			/* the origin closed the connection */
+	ORIGIN_ERROR			/* a read error (errno) */
+};
+
+/*
+ * Takes more of the body from the socket than libevent's 4 KiB reads
+ * would (a 1 MiB body otherwise costs hundreds of callbacks), never past
+ * a Content-Length body's end.  Bytes read before an EOF or error are in
+ * c->raw all the same.
+ */
+static enum origin_side
+read_more(struct h1codec *c)
+{
+	size_t want = BODY_READ_MAX, have = evbuffer_get_length(c->raw);
+
+	if (c->paused || have >= BODY_READ_MAX)
+		return ORIGIN_OPEN;
+	want -= have;
+	if (c->resp.body == HTTP1_BODY_LENGTH) {
+		if (c->body_left <= have)
+			return ORIGIN_OPEN;
+		if (c->body_left - have < want)
+			want = (size_t)(c->body_left - have);
+	}
+	if (upstream_read_more(c->up, c->raw, want) >= 0)
+		return ORIGIN_OPEN;
+	return errno == 0 ? ORIGIN_EOF : ORIGIN_ERROR;
+}
+
+/* Hands decoded bytes to the user, if any. */
+static void
+deliver(struct h1codec *c)
+{
+	if (evbuffer_get_length(c->data) > 0)
+		c->ops->on_body(c->data, c->arg);
+}
+
+/*
+ * Moves body bytes to the user; ends at the body's end.  What came
+ * before an EOF or error goes to the user first.
+ */
+static void
+pump_body(struct h1codec *c)
+{
+	struct evbuffer *in = c->raw;
+	enum origin_side side = ORIGIN_OPEN;
+	enum http1_result res;
+	const char *why;
+	char err[128];
+	size_t n;
+
+	evbuffer_add_buffer(in, bufferevent_get_input(c->up->bev));
+	if (c->resp.body != HTTP1_BODY_NONE &&
+	    (side = read_more(c)) == ORIGIN_ERROR)
+		snprintf(err, sizeof(err), "origin connection failed: %s",
+		    strerror(errno));
+	switch (c->resp.body) {
+	case HTTP1_BODY_NONE:
+		c->ops->on_end(c->resp.keep_alive &&
+		    evbuffer_get_length(in) == 0, c->arg);
+		return;
+	case HTTP1_BODY_LENGTH:
+		n = evbuffer_get_length(in);
+		if (n > c->body_left)
+			n = (size_t)c->body_left;
+		evbuffer_remove_buffer(in, c->data, n);
+		c->body_left -= n;
+		deliver(c);
+		if (c->body_left == 0) {
+			c->ops->on_end(c->resp.keep_alive &&
+			    evbuffer_get_length(in) == 0 && side == ORIGIN_OPEN,
+			    c->arg);
+			return;
+		}
+		break;
+	case HTTP1_BODY_CHUNKED:
+		res = http1_chunked_decode(&c->chunked, in, c->data, &why);
+		deliver(c);
+		if (res == HTTP1_ERROR) {
+			c->ops->on_error(H1CODEC_BROKEN, why, c->arg);
+			return;
+		}
+		if (res == HTTP1_OK) {
+			c->ops->on_end(c->resp.keep_alive &&
+			    evbuffer_get_length(in) == 0 && side == ORIGIN_OPEN,
+			    c->arg);
+			return;
+		}
+		break;
+	case HTTP1_BODY_CLOSE:
+		evbuffer_add_buffer(c->data, in);
+		deliver(c);
+		/* The origin's close is how this body ends. */
+		if (side == ORIGIN_EOF) {
+			c->ops->on_end(false, c->arg);
+			return;
+		}
+		break;
+	}
+	if (side == ORIGIN_EOF)
+		c->ops->on_error(H1CODEC_BROKEN, "origin closed the connection",
+		    c->arg);
+	else if (side == ORIGIN_ERROR)
+		c->ops->on_error(H1CODEC_BROKEN, err, c->arg);
+}
+
+static void
+h1codec_on_read(void *arg)
+{
+	struct h1codec *c = arg;
+	struct evbuffer *in = bufferevent_get_input(c->up->bev);
+	enum http1_result res;
+	const char *why;
+	char text[160];
+
+	if (evbuffer_get_length(in) > 0)
+		c->got_bytes = true;
+	while (!c->have_head) {
+		res = http1_parse_response(in, &c->resp, c->head_request,
+		    c->max_header_size, &why);
+		if (res == HTTP1_MORE)
+			return;
+		if (res == HTTP1_ERROR) {
+			snprintf(text, sizeof(text), "bad response from origin: %s",
+			    why);
+			c->ops->on_error(H1CODEC_BROKEN, text, c->arg);
+			return;
+		}
+		if (c->resp.status >= 200) {
+			c->have_head = true;
+			c->body_left = c->resp.content_length;
+			if (!c->ops->on_head(&c->resp, c->arg))
+				return;
+			break;
+		}
+		if (c->resp.status == 101) {
+			c->ops->on_error(H1CODEC_BROKEN,
+			    "origin switched protocols without being asked",
+			    c->arg);
+			return;
+		}
+		/* An interim response (100, 102, 103): the real one follows. */
+		c->ops->on_interim(&c->resp, c->arg);
+		http1_response_clear(&c->resp);
+		http1_response_init(&c->resp);
+	}
+	pump_body(c);
+}
+
+static void
+h1codec_on_event(short what, void *arg)
+{
+	struct h1codec *c = arg;
+	const char *what_text = (what & BEV_EVENT_EOF) ?
+	    "origin closed the connection" : "origin connection failed";
+	char text[96];
+
+	if (what & BEV_EVENT_TIMEOUT) {
+		c->ops->on_error(H1CODEC_TIMEOUT, c->have_head ?
+		    "origin stopped sending" : "origin did not answer", c->arg);
+		return;
+	}
+	if (c->have_head) {
+		if ((what & BEV_EVENT_EOF) && c->resp.body == HTTP1_BODY_CLOSE) {
+			/* The end of a close-delimited body. */
+			evbuffer_add_buffer(c->raw,
+			    bufferevent_get_input(c->up->bev));
+			evbuffer_add_buffer(c->data, c->raw);
+			deliver(c);
+			c->ops->on_end(false, c->arg);
+		} else
+			c->ops->on_error(H1CODEC_BROKEN, what_text, c->arg);
+		return;
+	}
+	snprintf(text, sizeof(text), "%s before a complete response", what_text);
+	c->ops->on_error(c->got_bytes ? H1CODEC_BROKEN : H1CODEC_CLOSED, text,
+	    c->arg);
+}
