@@ -30,42 +30,52 @@ upstream_of(struct pool_conn *pc)
 }
 
 struct upstream *
+upstream_new(struct bufferevent *bev, struct pool *pool,
+    const struct address *addr, const struct route *route)
+{
+	struct upstream *up;
+
+	if ((up = calloc(1, sizeof(*up))) == NULL)
+		return NULL;
+	up->pool = pool;
+	up->bev = bev;
+	up->pc.address = *addr;
+	up->pc.route = *route;
+	up->pc.http_version = 11;
+	up->pc.alloc_limit = 1;
+	bufferevent_setcb(bev, upstream_on_read, NULL, upstream_on_event, up);
+	bufferevent_setwatermark(bev, EV_READ, 0, UPSTREAM_READ_HIGH);
+	/* libevent reads 16 KiB per callback by default: too little for bodies. */
+	bufferevent_set_max_single_read(bev, UPSTREAM_READ_HIGH);
+	bufferevent_set_max_single_write(bev, UPSTREAM_READ_HIGH);
+	return up;
+}
+
+struct upstream *
 upstream_connect(struct event_base *base, struct pool *pool,
     const struct address *addr, const struct route *route,
     int64_t connect_timeout, const struct upstream_ops *ops, void *arg,
     int *error)
 {
+	struct bufferevent *bev;
 	struct upstream *up;
 	struct timeval tv;
 
-	if ((up = calloc(1, sizeof(*up))) == NULL) {
+	bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL || (up = upstream_new(bev, pool, addr, route)) == NULL) {
+		if (bev != NULL)
+			bufferevent_free(bev);
 		*error = ENOMEM;
 		return NULL;
 	}
-	up->pool = pool;
 	up->ops = ops;
 	up->arg = arg;
-	up->pc.address = *addr;
-	up->pc.route = *route;
-	up->pc.http_version = 11;
-	up->pc.alloc_limit = 1;
-	up->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-	if (up->bev == NULL) {
-		*error = ENOMEM;
-		free(up);
-		return NULL;
-	}
-	bufferevent_setcb(up->bev, upstream_on_read, NULL, upstream_on_event, up);
-	bufferevent_setwatermark(up->bev, EV_READ, 0, UPSTREAM_READ_HIGH);
-	/* libevent reads 16 KiB per callback by default: too little for bodies. */
-	bufferevent_set_max_single_read(up->bev, UPSTREAM_READ_HIGH);
-	bufferevent_set_max_single_write(up->bev, UPSTREAM_READ_HIGH);
 	tv = clock_to_timeval(connect_timeout);
-	bufferevent_set_timeouts(up->bev, &tv, &tv);
-	if (bufferevent_socket_connect(up->bev,
+	bufferevent_set_timeouts(bev, &tv, &tv);
+	if (bufferevent_socket_connect(bev,
 	    (const struct sockaddr *)&route->addr, (int)route->addrlen) != 0) {
 		*error = errno != 0 ? errno : ECONNREFUSED;
-		bufferevent_free(up->bev);
+		bufferevent_free(bev);
 		free(up);
 		return NULL;
 	}
@@ -127,7 +137,8 @@ upstream_read_more(struct upstream *up, struct evbuffer *in, size_t max)
 	int n, i;
 	ssize_t got;
 
-	if (max == 0)
+	/* Without a socket under it (a bufferevent pair) libevent reads. */
+	if (max == 0 || bufferevent_getfd(up->bev) < 0)
 		return 0;
 	if ((n = evbuffer_reserve_space(in, (ev_ssize_t)max, vec, 2)) <= 0)
 		return 0;
@@ -223,6 +234,8 @@ upstream_is_clean(struct upstream *up)
 
 	if (evbuffer_get_length(bufferevent_get_input(up->bev)) != 0)
 		return false;
+	if (bufferevent_getfd(up->bev) < 0)
+		return true;
 	return recv(bufferevent_getfd(up->bev), &byte, 1,
 	    MSG_PEEK | MSG_DONTWAIT) < 0 &&
 	    (errno == EAGAIN || errno == EWOULDBLOCK);

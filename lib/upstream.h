@@ -47,6 +47,14 @@ struct upstream {
 extern const struct pool_conn_ops upstream_pool_ops;
 
 /*
+ * Wraps a bufferevent that is already connected (or a bufferevent pair in
+ * tests) as an upstream connection for pool; the upstream owns bev from
+ * here.  NULL when out of memory (bev is then still the caller's).
+ */
+struct upstream *upstream_new(struct bufferevent *bev, struct pool *pool,
+    const struct address *addr, const struct route *route);
+
+/*
  * Starts a non-blocking connect to route, for pool (which it will enter).
  * The caller hears back through ops->on_connected or on_connect_failed
  * (arg is its own) and owns the upstream until it puts it in the pool or

@@ -1,0 +1,347 @@
+/*
+ * test_h1codec.c - unit tests of lib/h1codec.c with a fake transport: the
+ * upstream's bufferevent is one end of a bufferevent pair (no socket), the
+ * test plays the origin on the other end.  Each case checks what the codec
+ * reports, in order: interim responses, the head, the body bytes, the end
+ * (reusable or not), or the error and its kind.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "h1codec.h"
+#include "upstream.h"
+
+static struct event_base *base;
+static struct bufferevent *pair[2];	/* [0] ferryd's side, [1] the origin */
+static struct upstream *up;
+static struct h1codec codec;
+static struct evbuffer *head;
+
+/* What the codec said, in order. */
+static struct {
+	char log[512];			/* "interim 103,head 200,body 5,end reusable" */
+	char body[4096];
+	size_t body_len;
+	bool done;			/* end or error came */
+	bool stop_at_head;		/* on_head returns false */
+	enum h1codec_error error;
+} seen;
+
+/* Appends one event to the log. */
+static void
+note(const char *what, int v)
+{
+	size_t n = strlen(seen.log);
+
+	snprintf(seen.log + n, sizeof(seen.log) - n, "%s%s%s%d", n ? "," : "",
+	    what, v >= 0 ? " " : "", v);
+	if (v < 0)
+		seen.log[strlen(seen.log) - 2] = '\0';
+}
+
+static void
+on_interim(const struct http1_response *r, void *arg)
+{
+	note("interim", r->status);
+}
+
+static bool
+on_head(struct http1_response *r, void *arg)
+{
+	note("head", r->status);
+	if (seen.stop_at_head) {
+		seen.done = true;
+		return false;
+	}
+	return true;
+}
+
+static void
+on_body(struct evbuffer *data, void *arg)
+{
+	size_t n = evbuffer_get_length(data);
+
+	ck_assert_msg(seen.body_len + n < sizeof(seen.body), "body fits");
+	evbuffer_remove(data, seen.body + seen.body_len, n);
+	seen.body_len += n;
+}
+
+static void
+on_end(bool reusable, void *arg)
+{
+	note(reusable ? "end reusable" : "end closed", -1);
+	seen.done = true;
+}
+
+static void
+on_error(enum h1codec_error e, const char *why, void *arg)
+{
+	static const char *const kinds[] = { "timeout", "closed", "broken" };
+	size_t n = strlen(seen.log);
+
+	snprintf(seen.log + n, sizeof(seen.log) - n, "%serror %s: %s",
+	    n ? "," : "", kinds[e], why);
+	seen.error = e;
+	seen.done = true;
+}
+
+static const struct h1codec_ops ops = {
+	on_interim, on_head, on_body, on_end, on_error,
+};
+
+static void
+setup(void)
+{
+	struct address addr;
+	struct route route;
+
+	memset(&seen, 0, sizeof(seen));
+	base = event_base_new();
+	ck_assert_int_eq(bufferevent_pair_new(base, 0, pair), 0);
+	memset(&addr, 0, sizeof(addr));
+	memset(&route, 0, sizeof(route));
+	up = upstream_new(pair[0], NULL, &addr, &route);
+	ck_assert_msg(up != NULL, "upstream_new");
+	up->pooled = true;
+	up->connected = true;
+	ck_assert_int_eq(h1codec_init(&codec, &ops, NULL), 0);
+	head = evbuffer_new();
+	evbuffer_add_printf(head, "GET / HTTP/1.1\r\nHost: o\r\n\r\n");
+	bufferevent_enable(pair[1], EV_READ | EV_WRITE);
+}
+
+static void
+teardown(void)
+{
+	h1codec_clear(&codec);
+	evbuffer_free(head);
+	upstream_close(up, "test over");
+	if (pair[1] != NULL)
+		bufferevent_free(pair[1]);
+	event_base_free(base);
+}
+
+/* Runs the loop until the codec is done or nothing is left to do. */
+static void
+run(void)
+{
+	for (int i = 0; i < 100 && !seen.done; i++)
+		event_base_loop(base, EVLOOP_NONBLOCK);
+}
+
+/* Starts the exchange and checks that the request went out whole. */
+static void
+start(bool head_request)
+{
+	char req[128];
+	size_t n;
+
+	h1codec_start(&codec, up, head, NULL, head_request, 8192,
+	    10 * 1000000);
+	run();
+	n = evbuffer_remove(bufferevent_get_input(pair[1]), req,
+	    sizeof(req) - 1);
+	req[n] = '\0';
+	ck_assert_str_eq(req, "GET / HTTP/1.1\r\nHost: o\r\n\r\n");
+	ck_assert_msg(!h1codec_request_unsent(&codec), "request sent");
+}
+
+/* The origin closes its side: a pair says so with BEV_FINISHED. */
+static void
+origin_close(void)
+{
+	bufferevent_flush(pair[1], EV_WRITE, BEV_FINISHED);
+	run();
+}
+
+/* The origin writes s. */
+static void
+origin(const char *s)
+{
+	bufferevent_write(pair[1], s, strlen(s));
+	run();
+}
+
+START_TEST(test_content_length)
+{
+	start(false);
+	origin("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello");
+	ck_assert_str_eq(seen.log, "head 200");
+	ck_assert_uint_eq(seen.body_len, 5);
+	origin("world");
+	ck_assert_str_eq(seen.log, "head 200,end reusable");
+	ck_assert_uint_eq(seen.body_len, 10);
+	ck_assert(memcmp(seen.body, "helloworld", 10) == 0);
+}
+END_TEST
+
+/* A byte past the body's end arrives with it: not reusable. */
+START_TEST(test_extra_bytes)
+{
+	start(false);
+	origin("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi\r\n");
+	ck_assert_str_eq(seen.log, "head 200,end closed");
+	ck_assert_uint_eq(seen.body_len, 2);
+}
+END_TEST
+
+START_TEST(test_chunked_after_interim)
+{
+	start(false);
+	origin("HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
+	    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "3\r\nabc\r\n");
+	ck_assert_str_eq(seen.log, "interim 103,head 200");
+	origin("2\r\nde\r\n0\r\n\r\n");
+	ck_assert_str_eq(seen.log, "interim 103,head 200,end reusable");
+	ck_assert_uint_eq(seen.body_len, 5);
+	ck_assert(memcmp(seen.body, "abcde", 5) == 0);
+}
+END_TEST
+
+START_TEST(test_head_request)
+{
+	start(true);
+	origin("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n");
+	ck_assert_str_eq(seen.log, "head 200,end reusable");
+	ck_assert_uint_eq(seen.body_len, 0);
+}
+END_TEST
+
+START_TEST(test_close_delimited)
+{
+	start(false);
+	origin("HTTP/1.1 200 OK\r\n\r\nuntil the end");
+	ck_assert_str_eq(seen.log, "head 200");
+	origin_close();
+	ck_assert_str_eq(seen.log, "head 200,end closed");
+	ck_assert_uint_eq(seen.body_len, 13);
+}
+END_TEST
+
+/* Nothing came before the close: the request may not have been read. */
+START_TEST(test_closed_before_any_byte)
+{
+	start(false);
+	origin_close();
+	ck_assert_msg(seen.done && seen.error == H1CODEC_CLOSED, "%s", seen.log);
+}
+END_TEST
+
+/* Part of a head, then the close: the origin did read the request. */
+START_TEST(test_closed_mid_head)
+{
+	start(false);
+	origin("HTTP/1.1 200 OK\r\nContent-");
+	origin_close();
+	ck_assert_msg(seen.done && seen.error == H1CODEC_BROKEN, "%s", seen.log);
+}
+END_TEST
+
+START_TEST(test_closed_mid_body)
+{
+	start(false);
+	origin("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello");
+	origin_close();
+	ck_assert_str_eq(seen.log,
+	    "head 200,error broken: origin closed the connection");
+	ck_assert_uint_eq(seen.body_len, 5);
+}
+END_TEST
+
+START_TEST(test_bad_response)
+{
+	start(false);
+	origin("HTTP/1.1 2x0 OK\r\n\r\n");
+	ck_assert_msg(seen.done && seen.error == H1CODEC_BROKEN &&
+	    strstr(seen.log, "bad response from origin") != NULL, "%s",
+	    seen.log);
+}
+END_TEST
+
+START_TEST(test_bad_chunk)
+{
+	start(false);
+	origin("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n");
+	ck_assert_msg(seen.done && seen.error == H1CODEC_BROKEN, "%s", seen.log);
+}
+END_TEST
+
+START_TEST(test_unasked_101)
+{
+	start(false);
+	origin("HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n");
+	ck_assert_str_eq(seen.log,
+	    "error broken: origin switched protocols without being asked");
+}
+END_TEST
+
+/* The user ends the exchange at the head: nothing more is reported. */
+START_TEST(test_stop_at_head)
+{
+	seen.stop_at_head = true;
+	start(false);
+	origin("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc");
+	ck_assert_str_eq(seen.log, "head 200");
+	ck_assert_uint_eq(seen.body_len, 0);
+}
+END_TEST
+
+/* Paused, the codec reads nothing more until resumed. */
+START_TEST(test_pause)
+{
+	start(false);
+	origin("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nabc");
+	h1codec_pause(&codec, true);
+	origin("def");
+	ck_assert_str_eq(seen.log, "head 200");
+	ck_assert_uint_eq(seen.body_len, 3);
+	h1codec_pause(&codec, false);
+	run();
+	ck_assert_str_eq(seen.log, "head 200,end reusable");
+	ck_assert_uint_eq(seen.body_len, 6);
+}
+END_TEST
+
+static Suite *
+h1codec_suite(void)
+{
+	Suite *s = suite_create("h1codec");
+	TCase *tc = tcase_create("h1codec");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_content_length);
+	tcase_add_test(tc, test_extra_bytes);
+	tcase_add_test(tc, test_chunked_after_interim);
+	tcase_add_test(tc, test_head_request);
+	tcase_add_test(tc, test_close_delimited);
+	tcase_add_test(tc, test_closed_before_any_byte);
+	tcase_add_test(tc, test_closed_mid_head);
+	tcase_add_test(tc, test_closed_mid_body);
+	tcase_add_test(tc, test_bad_response);
+	tcase_add_test(tc, test_bad_chunk);
+	tcase_add_test(tc, test_unasked_101);
+	tcase_add_test(tc, test_stop_at_head);
+	tcase_add_test(tc, test_pause);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+/* Fails the build's test run when any case fails. */
+int
+main(void)
+{
+	SRunner *sr = srunner_create(h1codec_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed > 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}
