@@ -32,6 +32,8 @@
 
 /* Reply bytes queued for a client before ferryd stops reading the origin. */
 #define CLIENT_OUT_HIGH (1024 * 1024)
+/* Interim responses queued for a client that does not read, at most. */
+#define INTERIM_MAX (64 * 1024)
 
 static void exchange_on_client_drained(struct evhttp_connection *evcon,
     void *arg);
@@ -594,10 +596,17 @@ start_reply(struct exchange *ex, struct http1_response *r)
 		 */
 		if (r->codings[0] != '\0')
 			evhttp_add_header(out, "Transfer-Encoding", r->codings);
-		if (ex->req->minor == 0)
-			evhttp_remove_header(
-			    evhttp_request_get_input_headers(ex->req),
-			    "Connection");
+		if (ex->req->minor == 0) {
+			/*
+			 * evhttp keeps an HTTP/1.0 connection when any
+			 * Connection field says keep-alive: every one goes.
+			 */
+			struct evkeyvalq *in =
+			    evhttp_request_get_input_headers(ex->req);
+
+			while (evhttp_remove_header(in, "Connection") == 0)
+				;
+		}
 		break;
 	}
 	ex->status = r->status;
@@ -625,6 +634,20 @@ exchange_on_interim(const struct http1_response *r, void *arg)
 
 	if (ex->req->major != 1 || ex->req->minor == 0)
 		return;
+	/*
+	 * Until the final response starts evhttp does not write: what the
+	 * socket did not take stays in ferryd.  An origin that streams 1xx at
+	 * a client that does not read would grow it without end; past
+	 * INTERIM_MAX queued bytes they are dropped (they are only hints).
+	 */
+	if (evbuffer_get_length(out) > INTERIM_MAX) {
+		if (!ex->interim_dropped)
+			log_info("%s %s: origin's interim responses dropped: "
+			    "the client is not reading", ex->method,
+			    evhttp_request_get_uri(ex->req));
+		ex->interim_dropped = true;
+		return;
+	}
 	/* evhttp answered the client's Expect itself: one 100 is enough. */
 	if (r->status == 100 && evhttp_find_header(
 	    evhttp_request_get_input_headers(ex->req), "Expect") != NULL)

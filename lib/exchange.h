@@ -62,6 +62,7 @@ struct exchange {
 	int attempt;			/* 1, or 2 on the retry */
 
 	struct h1codec codec;		/* the response, as it comes */
+	bool interim_dropped;		/* 1xx not relayed: the client lags */
 	uint64_t bytes_out;
 	int status;
 

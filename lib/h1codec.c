@@ -62,6 +62,7 @@ h1codec_start(struct h1codec *c, struct upstream *up, struct evbuffer *head,
 	c->head_request = head_request;
 	c->max_header_size = max_header_size;
 	c->have_head = c->got_bytes = c->paused = false;
+	c->interims = 0;
 	upstream_attach(up, &codec_upstream_ops, c, read_timeout);
 	evbuffer_add(out, evbuffer_pullup(head, -1), evbuffer_get_length(head));
 	/* A reference, not a copy: the body stays whole for a retry. */
@@ -241,7 +242,16 @@ h1codec_on_read(void *arg)
 			    c->arg);
 			return;
 		}
-		/* An interim response (100, 102, 103): the real one follows. */
+		/*
+		 * An interim response (100, 102, 103): the real one follows.
+		 * Their number is bounded, or an origin could keep an
+		 * exchange (and read_timeout) alive with them for ever.
+		 */
+		if (++c->interims > H1CODEC_MAX_INTERIM) {
+			c->ops->on_error(H1CODEC_BROKEN,
+			    "too many interim responses from origin", c->arg);
+			return;
+		}
 		c->ops->on_interim(&c->resp, c->arg);
 		http1_response_clear(&c->resp);
 		http1_response_init(&c->resp);

@@ -25,6 +25,9 @@
 struct evbuffer;
 struct upstream;
 
+/* Interim (1xx) responses before the final one, at most. */
+#define H1CODEC_MAX_INTERIM 32
+
 /* Why a response could not be read to its end. */
 enum h1codec_error {
 	H1CODEC_TIMEOUT,	/* read_timeout of silence from the origin */
@@ -59,6 +62,7 @@ struct h1codec {
 	size_t max_header_size;
 	struct http1_response resp;
 	bool have_head;
+	int interims;			/* 1xx responses so far */
 	bool got_bytes;			/* the origin sent something */
 	bool paused;			/* the user's client is slow */
 	struct http1_chunked chunked;

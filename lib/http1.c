@@ -348,23 +348,25 @@ check_prefix(struct evbuffer *buf, size_t len, const char **why)
 
 /*
  * Looks for the empty line that ends the head within the first limit
- * bytes of buf, without copying: *head_len is then the head's length with
- * that line.  *first_eol is the length of the first line with its LF, or
- * 0 while that line is incomplete.
+ * bytes of buf, from byte from on (what an earlier call searched, less
+ * the two bytes an end may straddle), without copying: *head_len is then
+ * the head's length with that line.  *first_eol is the length of the
+ * first line with its LF, or 0 while that line is incomplete (a value
+ * found by an earlier call is kept).
  */
 static bool
-find_head_end(struct evbuffer *buf, size_t limit, size_t *head_len,
-    size_t *first_eol)
+find_head_end(struct evbuffer *buf, size_t from, size_t limit,
+    size_t *head_len, size_t *first_eol)
 {
-	struct evbuffer_ptr p, stop;
+	struct evbuffer_ptr p, start, stop;
 	char next[3];
 	ev_ssize_t got;
 	size_t pos;
 
-	*first_eol = 0;
-	if (evbuffer_ptr_set(buf, &stop, limit, EVBUFFER_PTR_SET) != 0)
+	if (evbuffer_ptr_set(buf, &stop, limit, EVBUFFER_PTR_SET) != 0 ||
+	    evbuffer_ptr_set(buf, &start, from, EVBUFFER_PTR_SET) != 0)
 		return false;
-	p = evbuffer_search_range(buf, "\n", 1, NULL, &stop);
+	p = evbuffer_search_range(buf, "\n", 1, &start, &stop);
 	while (p.pos >= 0) {
 		pos = (size_t)p.pos;
 		if (*first_eol == 0)
@@ -449,10 +451,13 @@ enum http1_result
 http1_parse_response(struct evbuffer *buf, struct http1_response *r,
     bool head_request, size_t max_size, const char **why)
 {
-	size_t len = evbuffer_get_length(buf), limit, head_len, first_eol;
+	size_t len = evbuffer_get_length(buf), limit, head_len, first_eol, from;
 	char *text;
 	int rc;
 
+	/* A head that trickles in is searched once, not from its start each time. */
+	from = r->scanned > 2 ? r->scanned - 2 : 0;
+	first_eol = r->first_eol;
 	http1_response_clear(r);
 	if (len == 0)
 		return HTTP1_MORE;
@@ -460,7 +465,7 @@ http1_parse_response(struct evbuffer *buf, struct http1_response *r,
 		return HTTP1_ERROR;
 
 	limit = len < max_size ? len : max_size;
-	if (!find_head_end(buf, limit, &head_len, &first_eol)) {
+	if (!find_head_end(buf, from, limit, &head_len, &first_eol)) {
 		if (first_eol != 0 &&
 		    check_status_line(buf, first_eol, r, why) != 0) {
 			http1_response_clear(r);
@@ -471,6 +476,8 @@ http1_parse_response(struct evbuffer *buf, struct http1_response *r,
 			*why = "response head too large";
 			return HTTP1_ERROR;
 		}
+		r->scanned = limit;
+		r->first_eol = first_eol;
 		return HTTP1_MORE;
 	}
 

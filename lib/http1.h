@@ -44,6 +44,9 @@ struct http1_response {
 	char codings[128];
 	bool codings_chunked;		/* chunked among them: cannot be re-chunked */
 	bool keep_alive;		/* the origin lets the connection be reused */
+	/* private: how far an incomplete head was searched, for the next call */
+	size_t scanned;
+	size_t first_eol;
 };
 
 void http1_response_init(struct http1_response *r);
@@ -53,7 +56,8 @@ void http1_response_clear(struct http1_response *r);
  * Parses one response head at the front of buf.  HTTP1_OK: the head is
  * removed from buf and r filled (for a 1xx interim response too: the
  * caller checks r->status and parses again).  HTTP1_MORE: nothing removed;
- * call again with more bytes (HTTP1_ERROR once the head passes max_size).
+ * call again with the same r and more bytes appended to buf (r remembers
+ * how far it searched; HTTP1_ERROR once the head passes max_size).
  * HTTP1_ERROR: *why is a static reason.  head_request: the request was
  * HEAD, so the response has no body whatever it says.
  *

@@ -12,6 +12,9 @@
 
 #include "reqscan.h"
 
+/* evhttp 2.1.12's shortest request line, without its CRLF. */
+#define REQUEST_LINE_MIN 14
+
 /* Where the scanner is; the order matters (see IN_HEAD). */
 enum state {
 	S_IDLE,			/* between requests */
@@ -80,6 +83,7 @@ enum target {
 	T_START,		/* nothing yet */
 	T_REST,			/* origin- or absolute-form proved: any VCHAR follows */
 	T_STAR,			/* OPTIONS * */
+	T_ORIGIN,		/* origin-form: after its first "/" */
 	T_SCHEME,		/* absolute-form: scheme letters */
 	T_COLON,		/* scheme ":" seen, first "/" expected */
 	T_SLASH,		/* second "/" expected */
@@ -332,7 +336,7 @@ target_byte(struct reqscan *s, unsigned char c)
 				    "'*' target is only allowed with OPTIONS");
 			s->sub = T_STAR;
 		} else if (c == '/')
-			s->sub = T_REST;
+			s->sub = T_ORIGIN;
 		else if (cls[c] & C_ALPHA)
 			s->sub = T_SCHEME;
 		else
@@ -340,6 +344,14 @@ target_byte(struct reqscan *s, unsigned char c)
 			    "origin-form or absolute-form");
 		return A_MORE;
 	case T_REST:
+		return A_MORE;
+	case T_ORIGIN:
+		/* evhttp parses "//authority" even in origin-form. */
+		if (c == '/') {
+			s->sub = T_AUTH;
+			s->digits = 0;
+		} else
+			s->sub = T_REST;
 		return A_MORE;
 	case T_STAR:
 		return bad(s, 400, "'*' target is only allowed alone");
@@ -402,7 +414,7 @@ target_end(struct reqscan *s)
 		    "bad percent-encoding in target host");
 	else if (s->sub >= T_AUTH)
 		s->sub = T_REST;	/* an authority with no path */
-	else if (s->sub != T_REST && s->sub != T_STAR)
+	else if (s->sub != T_REST && s->sub != T_STAR && s->sub != T_ORIGIN)
 		return bad(s, 400,
 		    "request target must be origin-form or absolute-form");
 	s->digits = 0;
@@ -438,6 +450,9 @@ version_byte(struct reqscan *s, unsigned char c)
 			return bad(s, 400, "CR not followed by LF");
 		if (s->major != 1 || s->minor > 1)
 			return bad(s, 505, "HTTP version not supported");
+		/* evhttp refuses lines shorter than "GET / HTTP/1.0". */
+		if (s->head_len < REQUEST_LINE_MIN + 2)
+			return bad(s, 400, "request line too short");
 		s->state = S_FIELD;
 	}
 	return A_MORE;

@@ -120,6 +120,26 @@ for case in sys.argv[3:]:
         r = responses(talk(data))
         say(case, "|".join("%d:%s" % (st, body.split(b"\r\n")[0].decode())
             for _, st, _, _, body in r))
+    elif case == "http10-two-connection":
+        # An HTTP/1.0 client with keep-alive in its second Connection
+        # field, and a chunked origin: the body has no length, so the
+        # connection must close after it (no Content-Length: 0, no reuse).
+        s = socket.create_connection(("127.0.0.1", proxy), timeout=3)
+        s.sendall(("GET http://%s/chunked/5 HTTP/1.0\r\nConnection: foo\r\n"
+                   "Connection: keep-alive\r\n\r\n" % origin).encode())
+        out, closed = b"", False
+        try:
+            while True:
+                b = s.recv(65536)
+                if not b:
+                    closed = True
+                    break
+                out += b
+        except socket.timeout:
+            pass
+        head, _, body = out.partition(b"\r\n\r\n")
+        cl0 = b"content-length: 0" in head.lower()
+        say(case, "body=%s closed=%s cl0=%s" % (body.decode(), closed, cl0))
     elif case == "ext-body":
         r = responses(talk(req("MOOO", "/headers",
             extra="Content-Length: 3\r\n") + b"abc"))
@@ -143,6 +163,9 @@ check_eq "a close-delimited coding leaves the connection unused" \
 check_eq "chunked, gzip: cannot be re-chunked, 502" 502 "$(sem chunked-gzip)"
 check_eq "HEAD keeps the origin's Transfer-Encoding, no Content-Length" \
     "200 te=gzip,chunked cl=no" "$(sem head-gzip-chunked)"
+
+check_eq "HTTP/1.0, keep-alive in a second Connection field, chunked origin: close-delimited" \
+    "body=abcde closed=True cl0=False" "$(sem http10-two-connection)"
 
 # --- 1xx interim responses (RFC 9110 15.2).
 check_eq "103 (with its Link) and 102 reach an HTTP/1.1 client, then 200" \

@@ -282,6 +282,20 @@ START_TEST(test_unasked_101)
 }
 END_TEST
 
+/* An endless stream of 1xx is cut off: it would hold the exchange for ever. */
+START_TEST(test_too_many_interim)
+{
+	start(false);
+	for (int i = 0; i < H1CODEC_MAX_INTERIM; i++)
+		origin("HTTP/1.1 102 Processing\r\n\r\n");
+	ck_assert_msg(!seen.done, "32 interim responses are fine: %s", seen.log);
+	origin("HTTP/1.1 102 Processing\r\n\r\n");
+	ck_assert_msg(seen.done && seen.error == H1CODEC_BROKEN &&
+	    strstr(seen.log, "too many interim responses") != NULL, "%s",
+	    seen.log + strlen(seen.log) - 60);
+}
+END_TEST
+
 /* The user ends the exchange at the head: nothing more is reported. */
 START_TEST(test_stop_at_head)
 {
@@ -327,6 +341,7 @@ h1codec_suite(void)
 	tcase_add_test(tc, test_bad_response);
 	tcase_add_test(tc, test_bad_chunk);
 	tcase_add_test(tc, test_unasked_101);
+	tcase_add_test(tc, test_too_many_interim);
 	tcase_add_test(tc, test_stop_at_head);
 	tcase_add_test(tc, test_pause);
 	suite_add_tcase(s, tc);

@@ -851,6 +851,25 @@ START_TEST(target_authority)
 	pass_after(S("GET http://a%41b.c_d~e HTTP/1.1\r\nHost: x\r\n\r\n"));
 	pass_after(S("GET http://h?q=a:b@c HTTP/1.1\r\nHost: x\r\n\r\n"));
 	pass_after(S("GET http://h/p:@[] HTTP/1.1\r\nHost: x\r\n\r\n"));
+
+	/* evhttp parses "//authority" in origin-form too. */
+	reject_why(AT("GET //h:6553", "6/x HTTP/1.1\r\nHost: x\r\n\r\n"), 400,
+	    "port out of range in request target");
+	reject(AT("GET //a", "^b/ HTTP/1.1\r\nHost: x\r\n\r\n"), 400);
+	reject(AT("GET //[::1", "/ HTTP/1.1\r\nHost: x\r\n\r\n"), 400);
+	pass_after(S("GET //h/x HTTP/1.1\r\nHost: x\r\n\r\n"));
+	pass_after(S("GET // HTTP/1.1\r\nHost: x\r\n\r\n"));
+	pass_after(S("GET /a//b:c HTTP/1.1\r\nHost: x\r\n\r\n"));
+}
+END_TEST
+
+/* evhttp refuses request lines shorter than "GET / HTTP/1.0" itself. */
+START_TEST(request_line_short)
+{
+	reject_why(AT("M / HTTP/1.1\r", "\nHost: x\r\n\r\n"), 400,
+	    "request line too short");
+	reject(AT("A / HTTP/1.0\r", "\n\r\n"), 400);
+	pass_after(S("AB /x HTTP/1.1\r\nHost: x\r\n\r\n"));
 }
 END_TEST
 
@@ -1362,6 +1381,7 @@ reqscan_suite(void)
 	tcase_add_test(tc, request_line_bare_lf);
 	tcase_add_test(tc, target_forms);
 	tcase_add_test(tc, target_authority);
+	tcase_add_test(tc, request_line_short);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("body-methods");
