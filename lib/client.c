@@ -19,9 +19,8 @@
 #include "client.h"
 #include "clock.h"
 #include "config.h"
-#include "exchange.h"
 #include "log.h"
-#include "server.h"
+#include "worker.h"
 
 #define CLIENT_IO_MAX (1024 * 1024)
 
@@ -123,7 +122,7 @@ client_on_input(struct evbuffer *in, const struct evbuffer_cb_info *info,
 	if (reqscan_in_head(&c->scan)) {
 		if (!evtimer_pending(c->header_timer, NULL)) {
 			struct timeval tv = clock_to_timeval(
-			    c->server->cfg->client_header_timeout);
+			    c->w->cfg->client_header_timeout);
 			evtimer_add(c->header_timer, &tv);
 		}
 	} else
@@ -161,14 +160,14 @@ client_on_reject(evutil_socket_t fd, short what, void *arg)
 	evbuffer_drain(bufferevent_get_input(c->bev),
 	    evbuffer_get_length(bufferevent_get_input(c->bev)));
 	bufferevent_disable(c->bev, EV_READ);
-	stats_count_request(&c->server->stats, c->scan.status);
+	stats_count_request(&c->w->stats, c->scan.status);
 	/* The request is not parsed: its method and target are unknown. */
-	server_access_log(c->server, c->peer_ip, "-", "-", c->scan.status, 0,
+	worker_access_log(c->w, c->peer_ip, "-", "-", c->scan.status, 0,
 	    0, 0, false);
 	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n"
 	    "Content-Type: text/plain; charset=utf-8\r\n"
 	    "Content-Length: %zu\r\nConnection: close\r\n\r\n%s\n",
-	    c->scan.status, server_reason_phrase(c->scan.status),
+	    c->scan.status, worker_reason_phrase(c->scan.status),
 	    strlen(why) + 1, why);
 	bufferevent_enable(c->bev, EV_WRITE);
 }
@@ -215,16 +214,18 @@ client_on_close(struct evhttp_connection *evcon, void *arg)
 {
 	struct client *c = arg;
 
-	if (c->exchange != NULL)
-		exchange_on_client_close(c->exchange);
+	if (c->on_close != NULL)
+		c->on_close(c->user);
 	/* evhttp detached it at the close (else it frees it itself). */
 	if (c->orphan != NULL && evhttp_request_get_connection(c->orphan) == NULL)
 		evhttp_request_free(c->orphan);
-	if (c->in_flight)
-		server_reply_done(c->server);
+	if (c->in_flight) {
+		c->w->replies_in_flight--;
+		c->w->hooks->reply_done(c->w->hooks_arg);
+	}
 	evbuffer_remove_cb_entry(bufferevent_get_input(c->bev), c->scan_cb);
 	evbuffer_remove_cb_entry(bufferevent_get_output(c->bev), c->drain_cb);
-	server_client_closed(c->server, c);
+	c->w->hooks->client_closed(c->w->hooks_arg, c);
 	if (c->hangup_ev != NULL)
 		event_free(c->hangup_ev);
 	event_free(c->setup_ev);
@@ -260,31 +261,38 @@ client_on_setup(evutil_socket_t unused, short what, void *arg)
 		evutil_inet_ntop(AF_INET6,
 		    &((struct sockaddr_in6 *)&c->peer)->sin6_addr, c->peer_ip,
 		    sizeof(c->peer_ip));
-	server_client_add(c->server, c, c->fd);
+	c->w->hooks->client_added(c->w->hooks_arg, c, c->fd);
 	/* Without EV_CLOSED support (not epoll) a hangup shows at the reply. */
-	if (event_base_get_features(c->server->base) & EV_FEATURE_EARLY_CLOSE)
-		c->hangup_ev = event_new(c->server->base, c->fd, EV_CLOSED,
+	if (event_base_get_features(c->w->base) & EV_FEATURE_EARLY_CLOSE)
+		c->hangup_ev = event_new(c->w->base, c->fd, EV_CLOSED,
 		    client_on_hangup, c);
+}
+
+void
+client_set_user(struct client *c, void (*on_close)(void *arg), void *user)
+{
+	c->on_close = on_close;
+	c->user = user;
 }
 
 bool
 client_allowed(const struct client *c)
 {
-	return c->have_peer && acl_match(&c->server->cfg->allow,
+	return c->have_peer && acl_match(&c->w->cfg->allow,
 	    (const struct sockaddr *)&c->peer);
 }
 
 struct bufferevent *
 client_bev_new(struct event_base *base, void *arg)
 {
-	struct server *srv = arg;
-	const struct ferryd_config *cfg = srv->cfg;
+	struct worker *w = arg;
+	const struct ferryd_config *cfg = w->cfg;
 	struct reqscan_limits limits;
 	struct client *c;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
-	c->server = srv;
+	c->w = w;
 	c->fd = -1;
 	strcpy(c->peer_ip, "-");
 	limits.max_header_size = cfg->max_header_size;
@@ -308,7 +316,7 @@ client_bev_new(struct event_base *base, void *arg)
 	if (c->scan_cb == NULL || c->drain_cb == NULL)
 		goto fail;
 	event_active(c->setup_ev, EV_TIMEOUT, 1);
-	server_client_opened(srv);
+	w->hooks->client_opened(w->hooks_arg);
 	return c->bev;
 fail:
 	if (c->bev != NULL)
@@ -344,7 +352,8 @@ client_on_complete(struct evhttp_request *req, void *arg)
 	c->in_flight = false;
 	if (c->hangup_ev != NULL)
 		event_del(c->hangup_ev);
-	server_reply_done(c->server);
+	c->w->replies_in_flight--;
+	c->w->hooks->reply_done(c->w->hooks_arg);
 	if (c->rejecting)
 		event_active(c->reject_ev, EV_TIMEOUT, 1);
 }
@@ -353,7 +362,7 @@ void
 client_on_dispatch(struct client *c, struct evhttp_request *req)
 {
 	c->in_flight = true;
-	c->server->replies_in_flight++;
+	c->w->replies_in_flight++;
 	if (c->hangup_ev != NULL)
 		event_add(c->hangup_ev, NULL);
 	evhttp_request_set_on_complete_cb(req, client_on_complete, c);

@@ -30,10 +30,10 @@ struct evbuffer_cb_entry;
 struct evhttp_connection;
 struct evhttp_request;
 struct exchange;
-struct server;
+struct worker;
 
 struct client {
-	struct server *server;
+	struct worker *w;		/* the request path it belongs to */
 	struct bufferevent *bev;	/* evhttp's; we only watch its input */
 	struct evhttp_connection *evcon;
 	struct evbuffer_cb_entry *scan_cb;
@@ -51,12 +51,25 @@ struct client {
 	bool in_flight;			/* a request was dispatched, its reply not done */
 	bool rejecting;			/* a violation waits for its reply */
 	bool closing;			/* our error reply is on its way out */
-	struct exchange *exchange;	/* the exchange in flight, if any */
+	/*
+	 * Who answers the request in flight, told when evhttp frees the
+	 * connection (the exchange; NULL: nobody).
+	 */
+	void (*on_close)(void *arg);
+	void *user;
 	struct evhttp_request *orphan;	/* a cut reply's request, freed at close */
 };
 
-/* evhttp's bufferevent callback: a new client connection. */
+/* evhttp's bufferevent callback (arg: the struct worker): a new client. */
 struct bufferevent *client_bev_new(struct event_base *base, void *arg);
+
+/*
+ * user answers the request in flight on c; on_close(user) runs when
+ * evhttp frees the connection first.  client_set_user(c, NULL, NULL)
+ * when done.
+ */
+void client_set_user(struct client *c, void (*on_close)(void *arg),
+    void *user);
 
 /*
  * The reply to req cannot be completed (its exchange ended with the body

@@ -27,7 +27,7 @@
 #include "log.h"
 #include "owner.h"
 #include "pool.h"
-#include "server.h"
+#include "worker.h"
 #include "upstream.h"
 
 /* Reply bytes queued for a client before ferryd stops reading the origin. */
@@ -38,6 +38,7 @@
 static void exchange_on_client_drained(struct evhttp_connection *evcon,
     void *arg);
 static void acquire_or_connect(struct exchange *ex);
+static void exchange_on_client_close(void *arg);
 static void exchange_on_interim(const struct http1_response *r, void *arg);
 static bool exchange_on_head(struct http1_response *r, void *arg);
 static void exchange_on_body(struct evbuffer *data, void *arg);
@@ -105,8 +106,8 @@ method_idempotent(enum evhttp_cmd_type type)
 static void
 exchange_free(struct exchange *ex)
 {
-	if (ex->client != NULL && ex->client->exchange == ex)
-		ex->client->exchange = NULL;
+	if (ex->client != NULL && ex->client->user == ex)
+		client_set_user(ex->client, NULL, NULL);
 	if (ex->owner != NULL) {
 		owner_kill(ex->owner);
 		owner_unref(ex->owner);
@@ -116,7 +117,9 @@ exchange_free(struct exchange *ex)
 	h1codec_clear(&ex->codec);
 	if (ex->head != NULL)
 		evbuffer_free(ex->head);
-	server_exchange_done(ex->srv, ex);
+	TAILQ_REMOVE(&ex->w->exchanges, ex, entry);
+	ex->w->stats.exchanges_active--;
+	ex->w->hooks->exchange_done(ex->w->hooks_arg);
 	free(ex);
 }
 
@@ -167,14 +170,14 @@ cancel_upstream(struct exchange *ex, enum pool_evict_reason why)
 static void
 log_access(struct exchange *ex)
 {
-	server_access_log(ex->srv, ex->client != NULL ? ex->client->peer_ip : "-",
+	worker_access_log(ex->w, ex->client != NULL ? ex->client->peer_ip : "-",
 	    ex->method, evhttp_request_get_uri(ex->req), ex->status,
 	    ex->bytes_out, clock_now() - ex->started, ex->conn_id, ex->reused);
 }
 
 /*
  * The request fails before any of the response was sent: the client gets
- * status and why (the one place is server_reply_error()).
+ * status and why (the one place is worker_reply_error()).
  */
 static void
 exchange_fail(struct exchange *ex, int status, const char *fmt, ...)
@@ -183,7 +186,7 @@ exchange_fail(struct exchange *ex, int status, const char *fmt, ...)
 static void
 exchange_fail(struct exchange *ex, int status, const char *fmt, ...)
 {
-	struct server *srv;
+	struct worker *w;
 	char why[512];
 	va_list ap;
 
@@ -196,8 +199,8 @@ exchange_fail(struct exchange *ex, int status, const char *fmt, ...)
 	log_info("%s %s: %d %s", ex->method, evhttp_request_get_uri(ex->req),
 	    status, why);
 	log_access(ex);
-	srv = ex->srv;
-	server_reply_error(srv, exchange_end(ex), status, why, false);
+	w = ex->w;
+	worker_reply_error(w, exchange_end(ex), status, why, false);
 }
 
 /*
@@ -212,7 +215,7 @@ exchange_cut(struct exchange *ex, const char *why)
 	log_info("%s %s: response cut: %s", ex->method,
 	    evhttp_request_get_uri(ex->req), why);
 	cancel_upstream(ex, POOL_EVICT_ERROR);
-	stats_count_cut(&ex->srv->stats, ex->status);
+	stats_count_cut(&ex->w->stats, ex->status);
 	log_access(ex);
 	client_cut(client, exchange_end(ex));
 }
@@ -235,7 +238,7 @@ exchange_finish(struct exchange *ex, bool reusable)
 	if (h1codec_request_unsent(&ex->codec))
 		reusable = false;
 	release_upstream(ex, reusable, POOL_EVICT_NOT_REUSABLE);
-	stats_count_request(&ex->srv->stats, ex->status);
+	stats_count_request(&ex->w->stats, ex->status);
 	log_access(ex);
 	evhttp_send_reply_end(exchange_end(ex));
 }
@@ -340,7 +343,7 @@ static void
 exchange_answer_itself(struct exchange *ex)
 {
 	struct evkeyvalq *in = evhttp_request_get_input_headers(ex->req);
-	struct server *srv = ex->srv;
+	struct worker *w = ex->w;
 	struct evbuffer *body;
 	struct evkeyval *h;
 	const char *type = "message/http";
@@ -368,12 +371,12 @@ exchange_answer_itself(struct exchange *ex)
 	ex->status = 200;
 	ex->bytes_out = evbuffer_get_length(body);
 	log_access(ex);
-	server_reply_page(srv, exchange_end(ex), type, body);
+	worker_reply_page(w, exchange_end(ex), type, body);
 	evbuffer_free(body);
 }
 
 void
-exchange_start(struct server *srv, struct client *client,
+exchange_start(struct worker *w, struct client *client,
     struct evhttp_request *req, const char *method)
 {
 	struct exchange *ex;
@@ -382,11 +385,11 @@ exchange_start(struct server *srv, struct client *client,
 	const char *why;
 
 	if ((ex = calloc(1, sizeof(*ex))) == NULL) {
-		server_reply_error(srv, req, 503, "out of memory", true);
+		worker_reply_error(w, req, 503, "out of memory", true);
 		return;
 	}
-	ex->srv = srv;
-	ex->cfg = config_ref(srv->cfg);
+	ex->w = w;
+	ex->cfg = config_ref(w->cfg);
 	ex->client = client;
 	ex->req = req;
 	ex->evcon = evhttp_request_get_connection(req);
@@ -400,9 +403,9 @@ exchange_start(struct server *srv, struct client *client,
 	ex->idempotent = method_idempotent(type);
 	ex->head_request = type == EVHTTP_REQ_HEAD;
 	ex->attempt = 1;
-	TAILQ_INSERT_TAIL(&srv->exchanges, ex, entry);
-	srv->stats.exchanges_active++;
-	client->exchange = ex;
+	TAILQ_INSERT_TAIL(&w->exchanges, ex, entry);
+	w->stats.exchanges_active++;
+	client_set_user(client, exchange_on_client_close, ex);
 	if (h1codec_init(&ex->codec, &exchange_codec_ops, ex) != 0) {
 		exchange_fail(ex, 503, "out of memory");
 		return;
@@ -480,7 +483,7 @@ acquire_or_connect(struct exchange *ex)
 	};
 
 	ex->state = EX_CONNECTING;
-	ex->connecting = connector_connect(ex->srv->connector, &p,
+	ex->connecting = connector_connect(ex->w->connector, &p,
 	    exchange_on_connection, ex);
 }
 
@@ -502,7 +505,7 @@ exchange_retry(struct exchange *ex)
 	log_debug("%s %s: connection %llu closed by the origin, retrying",
 	    ex->method, evhttp_request_get_uri(ex->req),
 	    (unsigned long long)ex->conn_id);
-	ex->srv->stats.retries++;
+	ex->w->stats.retries++;
 	release_upstream(ex, false, POOL_EVICT_CLOSED_BY_ORIGIN);
 	ex->attempt = 2;
 	acquire_or_connect(ex);
@@ -532,7 +535,7 @@ static void
 exchange_on_client_drained(struct evhttp_connection *evcon, void *arg)
 {
 	struct client *client = arg;
-	struct exchange *ex = client->exchange;
+	struct exchange *ex = client->user;	/* only exchanges stream replies */
 
 	if (ex != NULL)
 		h1codec_pause(&ex->codec, false);
@@ -724,18 +727,20 @@ exchange_on_error(enum h1codec_error e, const char *why, void *arg)
  * upstream side at once.  When evhttp has detached the request from the
  * connection, freeing the request is ours.
  */
-void
-exchange_on_client_close(struct exchange *ex)
+static void
+exchange_on_client_close(void *arg)
 {
+	struct exchange *ex = arg;
+
 	log_debug("%s %s: client went away", ex->method,
 	    evhttp_request_get_uri(ex->req));
 	cancel_upstream(ex, POOL_EVICT_NOT_REUSABLE);
 	/* A reply under way is cut; none begun counts as nginx's 499. */
 	if (ex->state == EX_STREAMING)
-		stats_count_cut(&ex->srv->stats, ex->status);
+		stats_count_cut(&ex->w->stats, ex->status);
 	else {
 		ex->status = 499;
-		stats_count_request(&ex->srv->stats, ex->status);
+		stats_count_request(&ex->w->stats, ex->status);
 	}
 	log_access(ex);
 	if (evhttp_request_get_connection(ex->req) == NULL)

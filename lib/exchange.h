@@ -3,7 +3,7 @@
  * an upstream connection: target, address, pool acquisition or connect,
  * the upstream request, the streamed response, the safe retry, release.
  *
- * Owner: the server's list of exchanges, from exchange_start() until the
+ * Owner: the worker's list of exchanges, from exchange_start() until the
  * reply ends or the client goes away; it owns its owner token, its
  * allocation on the upstream connection (until pool_release), a reference
  * to the configuration it started under and, while the connector works
@@ -27,7 +27,7 @@ struct evhttp_connection;
 struct evhttp_request;
 struct ferryd_config;
 struct owner;
-struct server;
+struct worker;
 struct upstream;
 
 enum exchange_state {
@@ -37,7 +37,7 @@ enum exchange_state {
 };
 
 struct exchange {
-	struct server *srv;
+	struct worker *w;		/* the request path it runs on */
 	const struct ferryd_config *cfg;	/* the one it started under: a reference */
 	struct client *client;
 	struct evhttp_request *req;
@@ -73,7 +73,7 @@ struct exchange {
  * Takes over req (an absolute-form proxy request) and relays it.  method
  * names an extension method evhttp calls "unknown" (else it is "").
  */
-void exchange_start(struct server *srv, struct client *client,
+void exchange_start(struct worker *w, struct client *client,
     struct evhttp_request *req, const char *method);
 
 /* True for the methods evhttp 2.1.12 parses by name (EVHTTP_REQ_*). */
@@ -81,11 +81,5 @@ bool exchange_known_method(int type);
 
 /* Ends ex at once (shutdown): the client connection is closed. */
 void exchange_abort(struct exchange *ex);
-
-/*
- * From client.c: evhttp is freeing the client connection; ex ends now.
- * When evhttp has detached the request, ex frees it.
- */
-void exchange_on_client_close(struct exchange *ex);
 
 #endif

@@ -31,89 +31,10 @@
 #include "server.h"
 #include "upstream.h"
 
+static const struct worker_hooks server_hooks;
+
 /* Host names whose addresses are kept at once (dns_cache_ttl). */
 #define SERVER_DNSCACHE_MAX 4096
-
-static const struct {
-	int status;
-	const char *reason;
-} reasons[] = {
-	{ 400, "Bad Request" },
-	{ 403, "Forbidden" },
-	{ 404, "Not Found" },
-	{ 405, "Method Not Allowed" },
-	{ 407, "Proxy Authentication Required" },
-	{ 408, "Request Timeout" },
-	{ 413, "Content Too Large" },
-	{ 414, "URI Too Long" },
-	{ 417, "Expectation Failed" },
-	{ 431, "Request Header Fields Too Large" },
-	{ 500, "Internal Server Error" },
-	{ 501, "Not Implemented" },
-	{ 502, "Bad Gateway" },
-	{ 503, "Service Unavailable" },
-	{ 504, "Gateway Timeout" },
-	{ 505, "HTTP Version Not Supported" },
-};
-
-const char *
-server_reason_phrase(int status)
-{
-	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
-		if (reasons[i].status == status)
-			return reasons[i].reason;
-	return NULL;
-}
-
-/*
- * evhttp_send_reply() sends the body of a reply to HEAD too (2.1.12): a
- * keep-alive client would read it as the next response.
- */
-static void
-send_reply(struct evhttp_request *req, int status, const char *reason,
-    struct evbuffer *body)
-{
-	char len[32];
-
-	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
-		snprintf(len, sizeof(len), "%zu",
-		    body != NULL ? evbuffer_get_length(body) : 0);
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Content-Length", len);
-		body = NULL;
-	}
-	evhttp_send_reply(req, status, reason, body);
-}
-
-void
-server_reply_error(struct server *srv, struct evhttp_request *req,
-    int status, const char *why, bool close)
-{
-	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
-	struct evbuffer *body = evbuffer_new();
-
-	evhttp_clear_headers(out);
-	evhttp_add_header(out, "Content-Type", "text/plain; charset=utf-8");
-	if (close || srv->stopping)
-		evhttp_add_header(out, "Connection", "close");
-	if (body != NULL)
-		evbuffer_add_printf(body, "%s\n", why);
-	stats_count_request(&srv->stats, status);
-	send_reply(req, status, server_reason_phrase(status), body);
-	if (body != NULL)
-		evbuffer_free(body);
-}
-
-void
-server_reply_page(struct server *srv, struct evhttp_request *req,
-    const char *content_type, struct evbuffer *body)
-{
-	if (content_type != NULL)
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Content-Type", content_type);
-	stats_count_request(&srv->stats, 200);
-	send_reply(req, 200, "OK", body);
-}
 
 /* Origin-form requests are for ferryd itself. */
 static void
@@ -125,24 +46,24 @@ serve_page(struct server *srv, struct evhttp_request *req)
 	size_t len = strcspn(uri, "?");
 
 	if (type != EVHTTP_REQ_GET && type != EVHTTP_REQ_HEAD) {
-		server_reply_error(srv, req, 405,
+		worker_reply_error(&srv->w, req, 405,
 		    "ferryd's own pages take GET only", false);
 		return;
 	}
 	if ((body = evbuffer_new()) == NULL) {
-		server_reply_error(srv, req, 503, "out of memory", true);
+		worker_reply_error(&srv->w, req, 503, "out of memory", true);
 		return;
 	}
 	if (len == 8 && strncmp(uri, "/metrics", len) == 0) {
-		stats_render_metrics(&srv->stats, srv->pool, body);
-		server_reply_page(srv, req, "text/plain; version=0.0.4; charset=utf-8",
+		stats_render_metrics(&srv->w.stats, srv->pool, body);
+		worker_reply_page(&srv->w, req, "text/plain; version=0.0.4; charset=utf-8",
 		    body);
 	} else if (len == 6 && strncmp(uri, "/stats", len) == 0) {
-		stats_render_json(&srv->stats, srv->pool,
+		stats_render_json(&srv->w.stats, srv->pool,
 		    clock_now() - srv->started, body);
-		server_reply_page(srv, req, "application/json", body);
+		worker_reply_page(&srv->w, req, "application/json", body);
 	} else
-		server_reply_error(srv, req, 400,
+		worker_reply_error(&srv->w, req, 400,
 		    "this is a proxy: send absolute-form requests "
 		    "(http://host/path); its own pages are /metrics and /stats",
 		    false);
@@ -165,28 +86,28 @@ server_on_request(struct evhttp_request *req, void *arg)
 	req->flags &= ~EVHTTP_PROXY_REQUEST;
 	if (c == NULL) {
 		/* evhttp fell back to a bufferevent of its own: unscanned. */
-		server_reply_error(srv, req, 503, "out of memory", true);
+		worker_reply_error(&srv->w, req, 503, "out of memory", true);
 		return;
 	}
 	client_on_dispatch(c, req);
 	/* An extension method's name waits in the scanner: take it in order. */
 	if (!exchange_known_method(evhttp_request_get_command(req)) &&
 	    !reqscan_take_method(&c->scan, method, sizeof(method))) {
-		server_reply_error(srv, req, 501, "unknown method", true);
+		worker_reply_error(&srv->w, req, 501, "unknown method", true);
 		return;
 	}
 	if (!client_allowed(c)) {
 		log_notice("client %s: access denied", c->peer_ip);
-		server_reply_error(srv, req, 403, "access denied", true);
+		worker_reply_error(&srv->w, req, 403, "access denied", true);
 		return;
 	}
-	if (srv->stopping) {
-		server_reply_error(srv, req, 503, "ferryd is shutting down", true);
+	if (srv->w.stopping) {
+		worker_reply_error(&srv->w, req, 503, "ferryd is shutting down", true);
 		return;
 	}
 	if (evhttp_request_get_command(req) == EVHTTP_REQ_CONNECT) {
 		/* The scanner leaves what follows a CONNECT head to the tunnel. */
-		server_reply_error(srv, req, 501,
+		worker_reply_error(&srv->w, req, 501,
 		    "CONNECT tunnels are not supported yet", true);
 		return;
 	}
@@ -194,7 +115,7 @@ server_on_request(struct evhttp_request *req, void *arg)
 		serve_page(srv, req);
 		return;
 	}
-	exchange_start(srv, c, req, method);
+	exchange_start(&srv->w, c, req, method);
 }
 
 static void
@@ -209,22 +130,27 @@ set_accepting(struct server *srv, bool on)
 		else
 			evconnlistener_disable(srv->listeners[i]);
 	}
-	if (!on && !srv->stopping)
+	if (!on && !srv->w.stopping)
 		log_warn("max_clients (%d) reached: not accepting for now",
 		    srv->max_clients);
 }
 
-void
-server_client_opened(struct server *srv)
+/* The hooks of struct worker_hooks; arg is the server. */
+static void
+server_on_client_opened(void *arg)
 {
-	srv->stats.client_connections_accepted++;
-	if (++srv->stats.clients_active >= srv->max_clients)
+	struct server *srv = arg;
+
+	srv->w.stats.client_connections_accepted++;
+	if (++srv->w.stats.clients_active >= srv->max_clients)
 		set_accepting(srv, false);
 }
 
-void
-server_client_add(struct server *srv, struct client *c, int fd)
+static void
+server_on_client_added(void *arg, struct client *c, int fd)
 {
+	struct server *srv = arg;
+
 	if (fd < 0)
 		return;
 	if (fd >= srv->clients_cap) {
@@ -243,14 +169,16 @@ server_client_add(struct server *srv, struct client *c, int fd)
 	srv->clients[fd] = c;
 }
 
-void
-server_client_closed(struct server *srv, struct client *c)
+static void
+server_on_client_closed(void *arg, struct client *c)
 {
+	struct server *srv = arg;
+
 	if (c->fd >= 0 && c->fd < srv->clients_cap &&
 	    srv->clients[c->fd] == c)
 		srv->clients[c->fd] = NULL;
-	srv->stats.clients_active--;
-	if (!srv->stopping && srv->stats.clients_active < srv->max_clients)
+	srv->w.stats.clients_active--;
+	if (!srv->w.stopping && srv->w.stats.clients_active < srv->max_clients)
 		set_accepting(srv, true);
 }
 
@@ -271,46 +199,6 @@ server_client_of(struct server *srv, struct evhttp_request *req)
 	return srv->clients[fd];
 }
 
-void
-server_access_log(struct server *srv, const char *client_ip,
-    const char *method, const char *target, int status, uint64_t bytes,
-    int64_t duration, uint64_t conn_id, bool reused)
-{
-	char when[40];
-	const char *log = srv->cfg->access_log;
-
-	if (log == NULL)
-		return;
-	clock_format_iso(clock_wall(), when, sizeof(when));
-	if (strcmp(log, "syslog") == 0)
-		log_info("access: %s %s %s %s %d %" PRIu64 " %" PRId64 " %" PRIu64
-		    " %s", when, client_ip, method, target, status, bytes,
-		    duration / 1000, conn_id, reused ? "reused" : "new");
-	else if (srv->access_log != NULL)
-		fprintf(srv->access_log, "%s %s %s %s %d %" PRIu64 " %" PRId64
-		    " %" PRIu64 " %s\n", when, client_ip, method, target, status,
-		    bytes, duration / 1000, conn_id, reused ? "reused" : "new");
-}
-
-static int
-open_access_log(struct server *srv)
-{
-	const char *path = srv->cfg->access_log;
-
-	if (srv->access_log != NULL) {
-		fclose(srv->access_log);
-		srv->access_log = NULL;
-	}
-	if (path == NULL || strcmp(path, "syslog") == 0)
-		return 0;
-	if ((srv->access_log = fopen(path, "a")) == NULL) {
-		log_err("access_log %s: %s", path, strerror(errno));
-		return -1;
-	}
-	setvbuf(srv->access_log, NULL, _IOLBF, 0);
-	return 0;
-}
-
 /*
  * Each client may hold two descriptors (its socket and an upstream one),
  * and the pool keeps max_idle more.  Running out makes accept() fail
@@ -320,7 +208,7 @@ open_access_log(struct server *srv)
 static void
 fit_fd_limit(struct server *srv)
 {
-	const struct ferryd_config *cfg = srv->cfg;
+	const struct ferryd_config *cfg = srv->w.cfg;
 	rlim_t need = (rlim_t)cfg->max_clients * 2 + (rlim_t)cfg->max_idle + 64;
 	struct rlimit rl;
 
@@ -344,7 +232,7 @@ fit_fd_limit(struct server *srv)
 static void
 apply_config(struct server *srv)
 {
-	const struct ferryd_config *cfg = srv->cfg;
+	const struct ferryd_config *cfg = srv->w.cfg;
 	struct pool_params params;
 	struct timeval tv = clock_to_timeval(cfg->client_idle_timeout);
 
@@ -361,7 +249,7 @@ apply_config(struct server *srv)
 static int
 bind_listeners(struct server *srv)
 {
-	const struct ferryd_config *cfg = srv->cfg;
+	const struct ferryd_config *cfg = srv->w.cfg;
 
 	for (size_t i = 0; i < cfg->n_listen && i < 16; i++) {
 		const struct config_listen *l = &cfg->listen[i];
@@ -371,7 +259,7 @@ bind_listeners(struct server *srv)
 		char host[INET6_ADDRSTRLEN];
 		uint16_t port = 0;
 
-		lev = evconnlistener_new_bind(srv->base, NULL, NULL,
+		lev = evconnlistener_new_bind(srv->w.base, NULL, NULL,
 		    LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE |
 		    LEV_OPT_CLOSE_ON_EXEC, 1024,
 		    (const struct sockaddr *)&l->addr, (int)l->addrlen);
@@ -415,10 +303,12 @@ server_new(struct event_base *base, const struct ferryd_config *cfg)
 		log_err("out of memory");
 		return NULL;
 	}
-	srv->base = base;
-	srv->cfg = config_ref(cfg);
+	srv->w.base = base;
+	srv->w.cfg = config_ref(cfg);
+	srv->w.hooks = &server_hooks;
+	srv->w.hooks_arg = srv;
 	srv->started = clock_now();
-	TAILQ_INIT(&srv->exchanges);
+	TAILQ_INIT(&srv->w.exchanges);
 
 	srv->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
 	    EVDNS_BASE_DISABLE_WHEN_INACTIVE);
@@ -441,8 +331,8 @@ server_new(struct event_base *base, const struct ferryd_config *cfg)
 	pool_params_from_config(&params, cfg);
 	srv->pool = pool_new(&params, &upstream_pool_ops, srv, base);
 	if (srv->pool != NULL)
-		srv->connector = connector_new(base, srv->dns, srv->dnscache,
-		    srv->pool, &srv->stats);
+		srv->w.connector = connector_new(base, srv->dns, srv->dnscache,
+		    srv->pool, &srv->w.stats);
 	srv->http = evhttp_new(base);
 	if (cfg->auth_file != NULL) {
 		log_err("%s: access.auth_file: proxy authentication is not "
@@ -453,11 +343,11 @@ server_new(struct event_base *base, const struct ferryd_config *cfg)
 		log_notice("server.workers = %d: this version runs one event "
 		    "loop", cfg->workers);
 	if (srv->dns == NULL || srv->dnscache == NULL || srv->pool == NULL ||
-	    srv->connector == NULL || srv->http == NULL) {
+	    srv->w.connector == NULL || srv->http == NULL) {
 		log_err("out of memory");
 		goto fail;
 	}
-	evhttp_set_bevcb(srv->http, client_bev_new, srv);
+	evhttp_set_bevcb(srv->http, client_bev_new, &srv->w);
 	evhttp_set_gencb(srv->http, server_on_request, srv);
 	/*
 	 * Every method, the ones evhttp does not know too (it passes those as
@@ -467,7 +357,7 @@ server_new(struct event_base *base, const struct ferryd_config *cfg)
 	/* A proxy must not invent a Content-Type for the origin's body. */
 	evhttp_set_default_content_type(srv->http, NULL);
 	apply_config(srv);
-	if (open_access_log(srv) != 0 || bind_listeners(srv) != 0)
+	if (worker_open_access_log(&srv->w) != 0 || bind_listeners(srv) != 0)
 		goto fail;
 	return srv;
 fail:
@@ -490,72 +380,71 @@ server_on_shutdown_timeout(evutil_socket_t fd, short what, void *arg)
 
 	if (srv->draining) {
 		log_notice("%d replies still unsent: exiting",
-		    srv->replies_in_flight);
-		event_base_loopexit(srv->base, NULL);
+		    srv->w.replies_in_flight);
+		event_base_loopexit(srv->w.base, NULL);
 		return;
 	}
 	log_notice("shutdown_timeout reached: ending %d exchanges",
-	    srv->stats.exchanges_active);
+	    srv->w.stats.exchanges_active);
 	srv->draining = true;
 	evtimer_add(srv->shutdown_timer, &tv);
-	while ((ex = TAILQ_FIRST(&srv->exchanges)) != NULL)
+	while ((ex = TAILQ_FIRST(&srv->w.exchanges)) != NULL)
 		exchange_abort(ex);
 }
 
 void
 server_shutdown(struct server *srv)
 {
-	struct timeval tv = clock_to_timeval(srv->cfg->shutdown_timeout);
+	struct timeval tv = clock_to_timeval(srv->w.cfg->shutdown_timeout);
 
-	if (srv->stopping)
+	if (srv->w.stopping)
 		return;
-	srv->stopping = true;
+	srv->w.stopping = true;
 	set_accepting(srv, false);
 	pool_evict_all(srv->pool, clock_now());
-	if (TAILQ_EMPTY(&srv->exchanges) && srv->replies_in_flight == 0) {
-		event_base_loopexit(srv->base, NULL);
+	if (TAILQ_EMPTY(&srv->w.exchanges) && srv->w.replies_in_flight == 0) {
+		event_base_loopexit(srv->w.base, NULL);
 		return;
 	}
 	log_notice("waiting for %d exchanges to finish",
-	    srv->stats.exchanges_active);
-	srv->shutdown_timer = evtimer_new(srv->base, server_on_shutdown_timeout,
+	    srv->w.stats.exchanges_active);
+	srv->shutdown_timer = evtimer_new(srv->w.base, server_on_shutdown_timeout,
 	    srv);
 	if (srv->shutdown_timer == NULL ||
 	    evtimer_add(srv->shutdown_timer, &tv) != 0)
-		event_base_loopexit(srv->base, NULL);
+		event_base_loopexit(srv->w.base, NULL);
 }
 
 /* A shutdown ends once every reply has been written out, not just sent off. */
 static void
 maybe_exit(struct server *srv)
 {
-	if (srv->stopping && TAILQ_EMPTY(&srv->exchanges) &&
-	    srv->replies_in_flight == 0)
-		event_base_loopexit(srv->base, NULL);
+	if (srv->w.stopping && TAILQ_EMPTY(&srv->w.exchanges) &&
+	    srv->w.replies_in_flight == 0)
+		event_base_loopexit(srv->w.base, NULL);
 }
 
-void
-server_exchange_done(struct server *srv, struct exchange *ex)
+static void
+server_on_done(void *arg)
 {
-	TAILQ_REMOVE(&srv->exchanges, ex, entry);
-	srv->stats.exchanges_active--;
-	maybe_exit(srv);
+	maybe_exit(arg);
 }
 
-void
-server_reply_done(struct server *srv)
-{
-	srv->replies_in_flight--;
-	maybe_exit(srv);
-}
+static const struct worker_hooks server_hooks = {
+	.client_opened = server_on_client_opened,
+	.client_added = server_on_client_added,
+	.client_closed = server_on_client_closed,
+	.reply_done = server_on_done,
+	.exchange_done = server_on_done,
+};
 
 void
 server_reload(struct server *srv, const struct ferryd_config *cfg)
 {
-	config_free(srv->cfg);
-	srv->cfg = config_ref(cfg);
+	config_free(srv->w.cfg);
+	srv->w.cfg = config_ref(cfg);
 	apply_config(srv);
-	open_access_log(srv);
+	worker_open_access_log(&srv->w);
 	pool_evict_all(srv->pool, clock_now());
 	log_notice("configuration reloaded from %s (listen addresses unchanged)",
 	    cfg->path != NULL ? cfg->path : "?");
@@ -566,10 +455,10 @@ server_free(struct server *srv)
 {
 	struct exchange *ex;
 
-	while ((ex = TAILQ_FIRST(&srv->exchanges)) != NULL)
+	while ((ex = TAILQ_FIRST(&srv->w.exchanges)) != NULL)
 		exchange_abort(ex);
-	if (srv->connector != NULL)
-		connector_free(srv->connector);
+	if (srv->w.connector != NULL)
+		connector_free(srv->w.connector);
 	if (srv->pool != NULL)
 		pool_free(srv->pool);
 	srv->pool = NULL;
@@ -579,16 +468,16 @@ server_free(struct server *srv)
 	if (srv->http != NULL)
 		evhttp_free(srv->http);
 	/* Run the deferred frees of client connections while srv lives. */
-	for (int i = 0; i < 16 && srv->stats.clients_active > 0; i++)
-		event_base_loop(srv->base, EVLOOP_NONBLOCK);
+	for (int i = 0; i < 16 && srv->w.stats.clients_active > 0; i++)
+		event_base_loop(srv->w.base, EVLOOP_NONBLOCK);
 	if (srv->dns != NULL)
 		evdns_base_free(srv->dns, 1);
 	dnscache_free(srv->dnscache);
 	if (srv->shutdown_timer != NULL)
 		event_free(srv->shutdown_timer);
-	if (srv->access_log != NULL)
-		fclose(srv->access_log);
-	config_free(srv->cfg);
+	if (srv->w.access_log != NULL)
+		fclose(srv->w.access_log);
+	config_free(srv->w.cfg);
 	free(srv->clients);
 	free(srv);
 }

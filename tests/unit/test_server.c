@@ -663,8 +663,8 @@ START_TEST(test_forward_and_reuse)
 	ck_assert_msg(origin.accepted == 1 && origin.requests == 2,
 	    "origin accepted 1 connection (%d) and saw 2 requests (%d)",
 	    origin.accepted, origin.requests);
-	ck_assert_msg(srv->stats.requests[200] == 2, "two 200s counted, got %llu",
-	    (unsigned long long)srv->stats.requests[200]);
+	ck_assert_msg(srv->w.stats.requests[200] == 2, "two 200s counted, got %llu",
+	    (unsigned long long)srv->w.stats.requests[200]);
 }
 END_TEST
 
@@ -697,8 +697,8 @@ START_TEST(test_smuggling_rejected)
 	ck_assert_msg(origin.accepted == 0 && origin.requests == 0,
 	    "the origin saw nothing: accepted %d requests %d",
 	    origin.accepted, origin.requests);
-	ck_assert_msg(srv->stats.requests[400] == 2, "two 400s counted, got "
-	    "%llu", (unsigned long long)srv->stats.requests[400]);
+	ck_assert_msg(srv->w.stats.requests[400] == 2, "two 400s counted, got "
+	    "%llu", (unsigned long long)srv->w.stats.requests[400]);
 }
 END_TEST
 
@@ -762,8 +762,8 @@ START_TEST(test_connect_refused)
 	ck_assert_msg(counts()->total == 0 && counts()->opened == 0,
 	    "nothing pooled: total %d opened %llu", counts()->total,
 	    (unsigned long long)counts()->opened);
-	ck_assert_msg(srv->stats.route_failures == 1, "one route failure, "
-	    "got %llu", (unsigned long long)srv->stats.route_failures);
+	ck_assert_msg(srv->w.stats.route_failures == 1, "one route failure, "
+	    "got %llu", (unsigned long long)srv->w.stats.route_failures);
 }
 END_TEST
 
@@ -817,12 +817,12 @@ START_TEST(test_client_gone)
 	    (unsigned long long)gone);
 	ck_assert_msg(counts()->total == 0, "pool empty, got %d",
 	    counts()->total);
-	RUN_UNTIL(srv->stats.clients_active == 0);
-	ck_assert_msg(srv->stats.clients_active == 0 &&
-	    srv->stats.exchanges_active == 0 && srv->replies_in_flight == 0,
+	RUN_UNTIL(srv->w.stats.clients_active == 0);
+	ck_assert_msg(srv->w.stats.clients_active == 0 &&
+	    srv->w.stats.exchanges_active == 0 && srv->w.replies_in_flight == 0,
 	    "nothing left: clients %d exchanges %d replies %d",
-	    srv->stats.clients_active, srv->stats.exchanges_active,
-	    srv->replies_in_flight);
+	    srv->w.stats.clients_active, srv->w.stats.exchanges_active,
+	    srv->w.replies_in_flight);
 }
 END_TEST
 
@@ -845,8 +845,8 @@ START_TEST(test_retry_on_reused)
 	    reply_status(c), c->buf);
 	ck_assert_msg(strcmp(reply_body(c), "hello") == 0, "second body, got "
 	    "\"%s\"", reply_body(c));
-	ck_assert_msg(srv->stats.retries == 1, "one retry, got %llu",
-	    (unsigned long long)srv->stats.retries);
+	ck_assert_msg(srv->w.stats.retries == 1, "one retry, got %llu",
+	    (unsigned long long)srv->w.stats.retries);
 	ck_assert_msg(origin.accepted == 2 && origin.requests == 3,
 	    "a fresh connection: accepted %d, requests %d", origin.accepted,
 	    origin.requests);
@@ -930,8 +930,8 @@ START_TEST(test_shutdown_waits)
 	ck_assert_msg(reply_status(c) == 200, "the exchange finished: %d (%s)",
 	    reply_status(c), c->buf);
 	ck_assert_msg(loop_exited, "then the loop was told to exit");
-	ck_assert_msg(srv->stats.exchanges_active == 0,
-	    "no exchange left, got %d", srv->stats.exchanges_active);
+	ck_assert_msg(srv->w.stats.exchanges_active == 0,
+	    "no exchange left, got %d", srv->w.stats.exchanges_active);
 }
 END_TEST
 
@@ -1067,12 +1067,12 @@ START_TEST(test_response_cut)
 	    counts()->evictions[POOL_EVICT_ERROR] == 1,
 	    "evicted as error: total %d error %llu", counts()->total,
 	    (unsigned long long)counts()->evictions[POOL_EVICT_ERROR]);
-	RUN_UNTIL(srv->stats.clients_active == 0);
-	ck_assert_msg(srv->stats.clients_active == 0 &&
-	    srv->stats.exchanges_active == 0 && srv->replies_in_flight == 0,
+	RUN_UNTIL(srv->w.stats.clients_active == 0);
+	ck_assert_msg(srv->w.stats.clients_active == 0 &&
+	    srv->w.stats.exchanges_active == 0 && srv->w.replies_in_flight == 0,
 	    "nothing left: clients %d exchanges %d replies %d",
-	    srv->stats.clients_active, srv->stats.exchanges_active,
-	    srv->replies_in_flight);
+	    srv->w.stats.clients_active, srv->w.stats.exchanges_active,
+	    srv->w.replies_in_flight);
 }
 END_TEST
 
@@ -1266,9 +1266,9 @@ START_TEST(test_shutdown_timeout)
 	event_free(guard);
 	ck_assert_msg(!fired && event_base_got_exit(base),
 	    "the loop left after shutdown_timeout (guard fired: %d)", fired);
-	ck_assert_msg(srv->stats.exchanges_active == 0,
-	    "the exchange was ended, got %d", srv->stats.exchanges_active);
-	ck_assert_msg(srv->stats.requests[503] == 1, "counted as 503");
+	ck_assert_msg(srv->w.stats.exchanges_active == 0,
+	    "the exchange was ended, got %d", srv->w.stats.exchanges_active);
+	ck_assert_msg(srv->w.stats.requests[503] == 1, "counted as 503");
 
 	server_free(srv);
 	srv = NULL;
@@ -1353,9 +1353,9 @@ START_TEST(test_no_retry_for_post)
 	RUN_UNTIL(reply_done(c));
 	ck_assert_msg(reply_status(c) == 502, "502, got %d (%s)",
 	    reply_status(c), c->buf);
-	ck_assert_msg(srv->stats.retries == 0 && origin.accepted == 1,
+	ck_assert_msg(srv->w.stats.retries == 0 && origin.accepted == 1,
 	    "not retried: retries %llu accepted %d",
-	    (unsigned long long)srv->stats.retries, origin.accepted);
+	    (unsigned long long)srv->w.stats.retries, origin.accepted);
 }
 END_TEST
 
@@ -1379,13 +1379,13 @@ START_TEST(test_max_clients)
 	RUN_UNTIL(reply_done(b));
 	ck_assert_msg(reply_status(b) == 200, "then it is served: %d (%s)",
 	    reply_status(b), b->buf);
-	ck_assert_msg(srv->stats.client_connections_accepted == 2,
+	ck_assert_msg(srv->w.stats.client_connections_accepted == 2,
 	    "two accepted, got %llu",
-	    (unsigned long long)srv->stats.client_connections_accepted);
+	    (unsigned long long)srv->w.stats.client_connections_accepted);
 	ck_assert_msg(!srv->accepting, "at max_clients again");
 	/* server_free must not run while paused: see free_at_max_clients. */
 	client_close(b);
-	RUN_UNTIL(srv->stats.clients_active == 0);
+	RUN_UNTIL(srv->w.stats.clients_active == 0);
 	ck_assert_msg(srv->accepting, "accepting again once the client left");
 }
 END_TEST
@@ -1415,7 +1415,7 @@ END_TEST
 static struct exchange *
 first_exchange(void)
 {
-	return TAILQ_FIRST(&srv->exchanges);
+	return TAILQ_FIRST(&srv->w.exchanges);
 }
 
 /* Sends a GET for a big body and waits until ferryd pauses the origin. */
@@ -1469,16 +1469,16 @@ START_TEST(test_client_gone_streaming)
 
 	client_close(c);
 	RUN_UNTIL(counts()->in_use == 0 && origin.closed == 1 &&
-	    srv->stats.clients_active == 0);
+	    srv->w.stats.clients_active == 0);
 	ck_assert_msg(counts()->in_use == 0 && counts()->total == 0,
 	    "the upstream connection left the pool: in_use %d total %d",
 	    counts()->in_use, counts()->total);
 	ck_assert_msg(origin.closed == 1, "the origin connection was closed");
-	ck_assert_msg(srv->stats.clients_active == 0 &&
-	    srv->stats.exchanges_active == 0 && srv->replies_in_flight == 0,
+	ck_assert_msg(srv->w.stats.clients_active == 0 &&
+	    srv->w.stats.exchanges_active == 0 && srv->w.replies_in_flight == 0,
 	    "nothing left: clients %d exchanges %d replies %d",
-	    srv->stats.clients_active, srv->stats.exchanges_active,
-	    srv->replies_in_flight);
+	    srv->w.stats.clients_active, srv->w.stats.exchanges_active,
+	    srv->w.replies_in_flight);
 }
 END_TEST
 
@@ -1525,10 +1525,10 @@ START_TEST(test_idle_closed_by_origin)
 	    counts()->idle,
 	    (unsigned long long)counts()->evictions[POOL_EVICT_CLOSED_BY_ORIGIN]);
 	proxied_get(c, "/");
-	ck_assert_msg(reply_status(c) == 200 && srv->stats.retries == 0 &&
+	ck_assert_msg(reply_status(c) == 200 && srv->w.stats.retries == 0 &&
 	    origin.accepted == 2, "the next request connects afresh: status "
 	    "%d retries %llu accepted %d", reply_status(c),
-	    (unsigned long long)srv->stats.retries, origin.accepted);
+	    (unsigned long long)srv->w.stats.retries, origin.accepted);
 }
 END_TEST
 
@@ -1617,7 +1617,7 @@ START_TEST(test_reload_in_flight)
 	ck_assert_msg(reply_status(c) == 200, "the reply: %s", c->buf);
 	ck_assert_msg(reply_header(c, "Via") != NULL,
 	    "the old config's Via = yes: %s", c->buf);
-	ck_assert_msg(srv->stats.exchanges_active == 0, "the exchange ended");
+	ck_assert_msg(srv->w.stats.exchanges_active == 0, "the exchange ended");
 	/* old is freed now: ASan would report a use below, or a leak at exit. */
 
 	c = client_open();

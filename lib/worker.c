@@ -1,0 +1,139 @@
+/*
+ * worker.c - the request path's shared state: error replies, pages,
+ * the access log.  See worker.h.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "clock.h"
+#include "config.h"
+#include "log.h"
+#include "worker.h"
+
+static const struct {
+	int status;
+	const char *reason;
+} reasons[] = {
+	{ 400, "Bad Request" },
+	{ 403, "Forbidden" },
+	{ 404, "Not Found" },
+	{ 405, "Method Not Allowed" },
+	{ 407, "Proxy Authentication Required" },
+	{ 408, "Request Timeout" },
+	{ 413, "Content Too Large" },
+	{ 414, "URI Too Long" },
+	{ 417, "Expectation Failed" },
+	{ 431, "Request Header Fields Too Large" },
+	{ 500, "Internal Server Error" },
+	{ 501, "Not Implemented" },
+	{ 502, "Bad Gateway" },
+	{ 503, "Service Unavailable" },
+	{ 504, "Gateway Timeout" },
+	{ 505, "HTTP Version Not Supported" },
+};
+
+const char *
+worker_reason_phrase(int status)
+{
+	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+		if (reasons[i].status == status)
+			return reasons[i].reason;
+	return NULL;
+}
+
+/*
+ * evhttp_send_reply() sends the body of a reply to HEAD too (2.1.12): a
+ * keep-alive client would read it as the next response.
+ */
+static void
+send_reply(struct evhttp_request *req, int status, const char *reason,
+    struct evbuffer *body)
+{
+	char len[32];
+
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+		snprintf(len, sizeof(len), "%zu",
+		    body != NULL ? evbuffer_get_length(body) : 0);
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Content-Length", len);
+		body = NULL;
+	}
+	evhttp_send_reply(req, status, reason, body);
+}
+
+void
+worker_reply_error(struct worker *w, struct evhttp_request *req,
+    int status, const char *why, bool close)
+{
+	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+	struct evbuffer *body = evbuffer_new();
+
+	evhttp_clear_headers(out);
+	evhttp_add_header(out, "Content-Type", "text/plain; charset=utf-8");
+	if (close || w->stopping)
+		evhttp_add_header(out, "Connection", "close");
+	if (body != NULL)
+		evbuffer_add_printf(body, "%s\n", why);
+	stats_count_request(&w->stats, status);
+	send_reply(req, status, worker_reason_phrase(status), body);
+	if (body != NULL)
+		evbuffer_free(body);
+}
+
+void
+worker_reply_page(struct worker *w, struct evhttp_request *req,
+    const char *content_type, struct evbuffer *body)
+{
+	if (content_type != NULL)
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Content-Type", content_type);
+	stats_count_request(&w->stats, 200);
+	send_reply(req, 200, "OK", body);
+}
+
+void
+worker_access_log(struct worker *w, const char *client_ip,
+    const char *method, const char *target, int status, uint64_t bytes,
+    int64_t duration, uint64_t conn_id, bool reused)
+{
+	char when[40];
+	const char *log = w->cfg->access_log;
+
+	if (log == NULL)
+		return;
+	clock_format_iso(clock_wall(), when, sizeof(when));
+	if (strcmp(log, "syslog") == 0)
+		log_info("access: %s %s %s %s %d %" PRIu64 " %" PRId64 " %" PRIu64
+		    " %s", when, client_ip, method, target, status, bytes,
+		    duration / 1000, conn_id, reused ? "reused" : "new");
+	else if (w->access_log != NULL)
+		fprintf(w->access_log, "%s %s %s %s %d %" PRIu64 " %" PRId64
+		    " %" PRIu64 " %s\n", when, client_ip, method, target, status,
+		    bytes, duration / 1000, conn_id, reused ? "reused" : "new");
+}
+
+int
+worker_open_access_log(struct worker *w)
+{
+	const char *path = w->cfg->access_log;
+
+	if (w->access_log != NULL) {
+		fclose(w->access_log);
+		w->access_log = NULL;
+	}
+	if (path == NULL || strcmp(path, "syslog") == 0)
+		return 0;
+	if ((w->access_log = fopen(path, "a")) == NULL) {
+		log_err("access_log %s: %s", path, strerror(errno));
+		return -1;
+	}
+	setvbuf(w->access_log, NULL, _IOLBF, 0);
+	return 0;
+}
+

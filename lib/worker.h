@@ -1,0 +1,80 @@
+/*
+ * worker.h - what one worker's request path shares, below the server:
+ * the event base, the configuration in force, the counters, the
+ * connector, the access log, the exchanges in flight, and the one place
+ * where an error becomes an HTTP status (worker_reply_error).  Clients
+ * and exchanges hold a pointer to it and never see the server; what they
+ * must tell the server (a client came or went, a reply or an exchange
+ * ended) goes through struct worker_hooks.
+ *
+ * Owner: embedded in struct server, which fills it and sets the hooks.
+ */
+#ifndef FERRYD_WORKER_H
+#define FERRYD_WORKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/queue.h>
+
+#include "stats.h"
+
+struct client;
+struct connector;
+struct event_base;
+struct evbuffer;
+struct evhttp_request;
+struct exchange;
+struct ferryd_config;
+
+TAILQ_HEAD(exchange_list, exchange);
+
+/* What clients and exchanges report upward; arg is hooks_arg. */
+struct worker_hooks {
+	void (*client_opened)(void *arg);
+	void (*client_added)(void *arg, struct client *c, int fd);
+	void (*client_closed)(void *arg, struct client *c);
+	void (*reply_done)(void *arg);		/* a reply was written out */
+	void (*exchange_done)(void *arg);	/* an exchange left the list */
+};
+
+struct worker {
+	struct event_base *base;
+	const struct ferryd_config *cfg;	/* in force now (the server's reference) */
+	struct stats stats;
+	struct connector *connector;
+	FILE *access_log;			/* access_log = FILE, or NULL */
+	struct exchange_list exchanges;		/* in flight */
+	int replies_in_flight;			/* dispatched, reply not yet written */
+	bool stopping;				/* shutting down: replies close */
+	const struct worker_hooks *hooks;
+	void *hooks_arg;
+};
+
+/*
+ * Answers req with status and a one-line plain-text body "why\n", and
+ * counts it.  With close (or while stopping), the client connection is
+ * closed after the reply.
+ */
+void worker_reply_error(struct worker *w, struct evhttp_request *req,
+    int status, const char *why, bool close);
+
+/*
+ * Answers req with 200 and a page of ferryd's own (body, of content_type
+ * when not NULL), and counts it.
+ */
+void worker_reply_page(struct worker *w, struct evhttp_request *req,
+    const char *content_type, struct evbuffer *body);
+
+/* "Bad Request" for 400, and so on (NULL when unknown). */
+const char *worker_reason_phrase(int status);
+
+/* Writes one access log line when an access log is configured. */
+void worker_access_log(struct worker *w, const char *client_ip,
+    const char *method, const char *target, int status, uint64_t bytes,
+    int64_t duration, uint64_t conn_id, bool reused);
+
+/* (Re)opens the access log file of w->cfg; -1 after logging why. */
+int worker_open_access_log(struct worker *w);
+
+#endif
