@@ -284,18 +284,19 @@ build_head(struct exchange *ex)
 	const struct ferryd_config *cfg = ex->cfg;
 	struct evkeyvalq *in = evhttp_request_get_input_headers(ex->req);
 	struct headers_conn_tokens tok;
+	struct headers_writer w;
 	struct evkeyval *h;
 	long hops = max_forwards(ex);
-	int minor = ex->req->minor;
 
 	if ((ex->head = evbuffer_new()) == NULL)
 		return -1;
+	headers_writer_init(&w, ex->head);
 	headers_conn_tokens(in, &tok);
-	evbuffer_add(ex->head, ex->method, strlen(ex->method));
-	evbuffer_add(ex->head, " ", 1);
-	evbuffer_add(ex->head, ex->target.path, strlen(ex->target.path));
-	evbuffer_add(ex->head, " HTTP/1.1\r\n", 11);
-	add_field(ex->head, "Host", ex->target.authority);
+	headers_write_str(&w, ex->method);
+	headers_write(&w, " ", 1);
+	headers_write_str(&w, ex->target.path);
+	headers_write(&w, " HTTP/1.1\r\n", 11);
+	headers_write_field(&w, "Host", ex->target.authority);
 	TAILQ_FOREACH(h, in, next) {
 		if (strcasecmp(h->key, "Host") == 0 ||
 		    strcasecmp(h->key, "Expect") == 0 ||
@@ -305,33 +306,41 @@ build_head(struct exchange *ex)
 		    strcasecmp(h->key, "X-Forwarded-For") == 0)
 			continue;
 		if (hops > 0 && strcasecmp(h->key, "Max-Forwards") == 0) {
-			evbuffer_add_printf(ex->head, "Max-Forwards: %ld\r\n",
-			    hops - 1);
+			headers_write(&w, "Max-Forwards: ", 14);
+			headers_write_u64(&w, (uint64_t)(hops - 1));
+			headers_write(&w, "\r\n", 2);
 			continue;
 		}
-		add_field(ex->head, h->key, h->value);
+		headers_write_field(&w, h->key, h->value);
 	}
 	/*
 	 * HTTP/1.1 is persistent by default, but some origins and tools take
 	 * a request without the token as a last one (squid sends it too).
 	 */
-	evbuffer_add(ex->head, "Connection: keep-alive\r\n", 24);
+	headers_write(&w, "Connection: keep-alive\r\n", 24);
 	if (cfg->via)
-		evbuffer_add_printf(ex->head, "Via: 1.%d ferryd\r\n", minor);
+		headers_write_str(&w, ex->req->minor == 0 ? "Via: 1.0 ferryd\r\n" :
+		    "Via: 1.1 ferryd\r\n");
 	/* The client's chain, every field in order, then the client. */
 	if (cfg->x_forwarded_for && ex->client != NULL) {
-		evbuffer_add(ex->head, "X-Forwarded-For: ", 17);
+		headers_write(&w, "X-Forwarded-For: ", 17);
 		TAILQ_FOREACH(h, in, next)
 			if (strcasecmp(h->key, "X-Forwarded-For") == 0 &&
-			    h->value[0] != '\0')
-				evbuffer_add_printf(ex->head, "%s, ", h->value);
-		evbuffer_add_printf(ex->head, "%s\r\n", ex->client->peer_ip);
+			    h->value[0] != '\0') {
+				headers_write_str(&w, h->value);
+				headers_write(&w, ", ", 2);
+			}
+		headers_write_str(&w, ex->client->peer_ip);
+		headers_write(&w, "\r\n", 2);
 	}
 	if (ex->body_len > 0 || evhttp_request_get_command(ex->req) &
-	    (EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH))
-		evbuffer_add_printf(ex->head, "Content-Length: %zu\r\n",
-		    ex->body_len);
-	evbuffer_add(ex->head, "\r\n", 2);
+	    (EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH)) {
+		headers_write(&w, "Content-Length: ", 16);
+		headers_write_u64(&w, ex->body_len);
+		headers_write(&w, "\r\n", 2);
+	}
+	headers_write(&w, "\r\n", 2);
+	headers_writer_flush(&w);
 	return 0;
 }
 
@@ -577,12 +586,11 @@ send_head(struct exchange *ex, struct http1_response *r)
 	struct evhttp_request *req = ex->req;
 	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
 	struct headers_conn_tokens tok;
+	struct headers_writer w;
 	struct evbuffer *hb;
 	struct evkeyval *h;
 	const char *conn;
 	bool chunked = false, has_date = false, will_close;
-	char line[64];
-	int n;
 
 	if ((hb = evbuffer_new()) == NULL) {
 		exchange_fail(ex, 503, "out of memory");
@@ -597,45 +605,46 @@ send_head(struct exchange *ex, struct http1_response *r)
 	    strncasecmp(conn, "keep-alive", 10) != 0)) ||
 	    (conn != NULL && strcasecmp(conn, "close") == 0);
 
-	n = snprintf(line, sizeof(line), "HTTP/%d.%d %d ", req->major,
-	    req->minor, r->status);
-	evbuffer_add(hb, line, (size_t)n);
-	evbuffer_add(hb, r->reason, strlen(r->reason));
-	evbuffer_add(hb, "\r\n", 2);
+	headers_writer_init(&w, hb);
+	headers_write_str(&w, req->minor == 0 ? "HTTP/1.0 " : "HTTP/1.1 ");
+	headers_write_u64(&w, (uint64_t)r->status);
+	headers_write(&w, " ", 1);
+	headers_write_str(&w, r->reason);
+	headers_write(&w, "\r\n", 2);
 	headers_conn_tokens(&r->headers, &tok);
 	TAILQ_FOREACH(h, &r->headers, next) {
 		if (headers_is_hop_by_hop(h->key, &tok))
 			continue;
 		if (!has_date && strcasecmp(h->key, "Date") == 0)
 			has_date = true;
-		add_field(hb, h->key, h->value);
+		headers_write_field(&w, h->key, h->value);
 	}
 	if (!has_date)
-		add_field(hb, "Date", http_date());
-	if (ex->cfg->via) {
-		n = snprintf(line, sizeof(line), "Via: 1.%d ferryd\r\n", r->minor);
-		evbuffer_add(hb, line, (size_t)n);
-	}
+		headers_write_field(&w, "Date", http_date());
+	if (ex->cfg->via)
+		headers_write_str(&w, r->minor == 0 ? "Via: 1.0 ferryd\r\n" :
+		    "Via: 1.1 ferryd\r\n");
 	if (r->body == HTTP1_BODY_LENGTH) {
-		n = snprintf(line, sizeof(line), "Content-Length: %" PRIu64 "\r\n",
-		    r->content_length);
-		evbuffer_add(hb, line, (size_t)n);
+		headers_write(&w, "Content-Length: ", 16);
+		headers_write_u64(&w, r->content_length);
+		headers_write(&w, "\r\n", 2);
 	} else if (req->minor >= 1) {
 		/* Codings other than the origin's chunked stay named. */
-		evbuffer_add(hb, "Transfer-Encoding: ", 19);
+		headers_write(&w, "Transfer-Encoding: ", 19);
 		if (r->codings[0] != '\0') {
-			evbuffer_add(hb, r->codings, strlen(r->codings));
-			evbuffer_add(hb, ", ", 2);
+			headers_write_str(&w, r->codings);
+			headers_write(&w, ", ", 2);
 		}
-		evbuffer_add(hb, "chunked\r\n", 9);
+		headers_write(&w, "chunked\r\n", 9);
 		chunked = true;
 	} else if (r->codings[0] != '\0')
-		add_field(hb, "Transfer-Encoding", r->codings);
+		headers_write_field(&w, "Transfer-Encoding", r->codings);
 	if (will_close)
-		evbuffer_add(hb, "Connection: close\r\n", 19);
+		headers_write(&w, "Connection: close\r\n", 19);
 	else if (req->minor == 0)
-		evbuffer_add(hb, "Connection: keep-alive\r\n", 24);
-	evbuffer_add(hb, "\r\n", 2);
+		headers_write(&w, "Connection: keep-alive\r\n", 24);
+	headers_write(&w, "\r\n", 2);
+	headers_writer_flush(&w);
 
 	ex->status = r->status;
 	ex->state = EX_STREAMING;

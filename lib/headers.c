@@ -7,6 +7,7 @@
 #include <strings.h>
 #include <sys/queue.h>
 
+#include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
 
 #include "headers.h"
@@ -154,4 +155,63 @@ headers_list_has(const char *value, const char *token)
 			return true;
 	}
 	return false;
+}
+
+void
+headers_writer_init(struct headers_writer *w, struct evbuffer *out)
+{
+	w->out = out;
+	w->len = 0;
+}
+
+void
+headers_writer_flush(struct headers_writer *w)
+{
+	if (w->len > 0)
+		evbuffer_add(w->out, w->buf, w->len);
+	w->len = 0;
+}
+
+void
+headers_write(struct headers_writer *w, const char *p, size_t n)
+{
+	if (w->len + n > sizeof(w->buf)) {
+		headers_writer_flush(w);
+		/* Longer than the whole buffer: straight to out. */
+		if (n > sizeof(w->buf)) {
+			evbuffer_add(w->out, p, n);
+			return;
+		}
+	}
+	memcpy(w->buf + w->len, p, n);
+	w->len += n;
+}
+
+void
+headers_write_str(struct headers_writer *w, const char *s)
+{
+	headers_write(w, s, strlen(s));
+}
+
+void
+headers_write_u64(struct headers_writer *w, uint64_t v)
+{
+	char digits[24];
+	size_t i = sizeof(digits);
+
+	do {
+		digits[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	headers_write(w, digits + i, sizeof(digits) - i);
+}
+
+void
+headers_write_field(struct headers_writer *w, const char *name,
+    const char *value)
+{
+	headers_write_str(w, name);
+	headers_write(w, ": ", 2);
+	headers_write_str(w, value);
+	headers_write(w, "\r\n", 2);
 }

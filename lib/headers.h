@@ -12,7 +12,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
+struct evbuffer;
 struct evkeyvalq;
 
 #define HEADERS_MAX_TOKENS 32
@@ -45,5 +47,30 @@ bool headers_list_next(const char **p, const char **start, size_t *len);
  * (case-insensitive, optional whitespace around elements).
  */
 bool headers_list_has(const char *value, const char *token);
+
+/*
+ * A message head written in one piece: bytes are gathered in the writer's
+ * own buffer and handed to out in as few evbuffer_add() calls as its size
+ * allows (one for a head under HEADERS_WRITER_BUF).  Owner: the caller's
+ * stack; call headers_writer_flush() at the end.
+ */
+#define HEADERS_WRITER_BUF 4096
+
+struct headers_writer {
+	struct evbuffer *out;
+	size_t len;
+	char buf[HEADERS_WRITER_BUF];
+};
+
+void headers_writer_init(struct headers_writer *w, struct evbuffer *out);
+void headers_write(struct headers_writer *w, const char *p, size_t n);
+void headers_write_str(struct headers_writer *w, const char *s);
+/* A decimal number, without printf. */
+void headers_write_u64(struct headers_writer *w, uint64_t v);
+/* "name: value" CRLF. */
+void headers_write_field(struct headers_writer *w, const char *name,
+    const char *value);
+/* Hands what is gathered to out. */
+void headers_writer_flush(struct headers_writer *w);
 
 #endif

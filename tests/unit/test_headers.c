@@ -3,11 +3,13 @@
  * hop-by-hop decision and comma-list membership.
  */
 #include <check.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
 
+#include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
@@ -241,6 +243,46 @@ START_TEST(test_list_has)
 }
 END_TEST
 
+/* The head writer: fields, numbers, and heads larger than its buffer. */
+START_TEST(test_writer)
+{
+	struct evbuffer *out = evbuffer_new();
+	struct headers_writer w;
+	static char big[HEADERS_WRITER_BUF + 100];
+	size_t n;
+	char *flat;
+
+	headers_writer_init(&w, out);
+	headers_write_field(&w, "Content-Length", "5");
+	headers_write_u64(&w, 0);
+	headers_write(&w, " ", 1);
+	headers_write_u64(&w, UINT64_MAX);
+	ck_assert_msg(evbuffer_get_length(out) == 0, "gathered, not written");
+	headers_writer_flush(&w);
+	n = evbuffer_get_length(out);
+	flat = (char *)evbuffer_pullup(out, -1);
+	ck_assert_msg(n == 41 && memcmp(flat, "Content-Length: 5\r\n0 "
+	    "18446744073709551615", n) == 0, "got %.*s", (int)n, flat);
+	evbuffer_drain(out, n);
+
+	/* Past the buffer: what was gathered goes first, in order. */
+	memset(big, 'x', sizeof(big));
+	headers_write(&w, "ab", 2);
+	headers_write(&w, big, sizeof(big));
+	headers_write(&w, "cd", 2);
+	for (int i = 0; i < 3000; i++)
+		headers_write(&w, "e", 1);
+	headers_writer_flush(&w);
+	n = evbuffer_get_length(out);
+	flat = (char *)evbuffer_pullup(out, -1);
+	ck_assert_uint_eq(n, 2 + sizeof(big) + 2 + 3000);
+	ck_assert_msg(memcmp(flat, "abxx", 4) == 0, "start in order");
+	ck_assert_msg(memcmp(flat + 2 + sizeof(big), "cde", 3) == 0,
+	    "then the rest");
+	evbuffer_free(out);
+}
+END_TEST
+
 /* One test case per behaviour, each in its own process. */
 static Suite *
 headers_suite(void)
@@ -261,6 +303,7 @@ headers_suite(void)
 		{ "listed_names", test_listed_names },
 		{ "host_protected", test_host_protected },
 		{ "list_has", test_list_has },
+		{ "writer", test_writer },
 	};
 	size_t i;
 
