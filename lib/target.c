@@ -163,7 +163,8 @@ parse_authority(struct target *t, const char *s, size_t len,
 {
 	const char *colon, *end = s + len;
 	bool v6 = false;
-	int n;
+	size_t hlen;
+	char *p;
 
 	if (memchr(s, '@', len) != NULL) {
 		*why = "userinfo in target";
@@ -199,19 +200,33 @@ parse_authority(struct target *t, const char *s, size_t len,
 		t->port_given = true;
 	}
 
-	n = snprintf(NULL, 0, "%s%s%s", v6 ? "[" : "", t->host,
-	    v6 ? "]" : "");
-	t->authority = malloc((size_t)n + sizeof(":65535"));
-	if (t->authority == NULL) {
+	/* "[host]:port" by hand: this runs for every request. */
+	hlen = strlen(t->host);
+	if ((t->authority = malloc(hlen + 2 + sizeof(":65535"))) == NULL) {
 		*why = "out of memory";
 		return -1;
 	}
-	if (t->port_given)
-		sprintf(t->authority, "%s%s%s:%u", v6 ? "[" : "", t->host,
-		    v6 ? "]" : "", (unsigned)t->port);
-	else
-		sprintf(t->authority, "%s%s%s", v6 ? "[" : "", t->host,
-		    v6 ? "]" : "");
+	p = t->authority;
+	if (v6)
+		*p++ = '[';
+	memcpy(p, t->host, hlen);
+	p += hlen;
+	if (v6)
+		*p++ = ']';
+	if (t->port_given) {
+		char digits[6];
+		size_t i = sizeof(digits);
+		unsigned int port = t->port;
+
+		*p++ = ':';
+		do {
+			digits[--i] = (char)('0' + port % 10);
+			port /= 10;
+		} while (port > 0);
+		memcpy(p, digits + i, sizeof(digits) - i);
+		p += sizeof(digits) - i;
+	}
+	*p = '\0';
 	return 0;
 }
 
