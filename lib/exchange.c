@@ -588,7 +588,7 @@ send_head(struct exchange *ex, struct http1_response *r)
 	struct headers_conn_tokens tok;
 	struct headers_writer w;
 	struct evbuffer *hb;
-	struct evkeyval *h;
+	const struct http1_field *f;
 	const char *conn;
 	bool chunked = false, has_date = false, will_close;
 
@@ -611,13 +611,13 @@ send_head(struct exchange *ex, struct http1_response *r)
 	headers_write(&w, " ", 1);
 	headers_write_str(&w, r->reason);
 	headers_write(&w, "\r\n", 2);
-	headers_conn_tokens(&r->headers, &tok);
-	TAILQ_FOREACH(h, &r->headers, next) {
-		if (headers_is_hop_by_hop(h->key, &tok))
+	http1_conn_tokens(r, &tok);
+	for (f = r->fields; f < r->fields + r->n_fields; f++) {
+		if (headers_is_hop_by_hop(f->name, &tok))
 			continue;
-		if (!has_date && strcasecmp(h->key, "Date") == 0)
+		if (!has_date && strcasecmp(f->name, "Date") == 0)
 			has_date = true;
-		headers_write_field(&w, h->key, h->value);
+		headers_write_field(&w, f->name, f->value);
 	}
 	if (!has_date)
 		headers_write_field(&w, "Date", http_date());
@@ -667,20 +667,16 @@ start_reply(struct exchange *ex, struct http1_response *r)
 {
 	struct evkeyvalq *out = evhttp_request_get_output_headers(ex->req);
 	struct headers_conn_tokens tok;
-	struct evkeyval *h, *next;
+	const struct http1_field *f;
 	const char *cl, *te;
 	char len[32];
 
 	if (r->body != HTTP1_BODY_NONE)
 		return send_head(ex, r);
-	headers_conn_tokens(&r->headers, &tok);
-	for (h = TAILQ_FIRST(&r->headers); h != NULL; h = next) {
-		next = TAILQ_NEXT(h, next);
-		if (headers_is_hop_by_hop(h->key, &tok))
-			continue;
-		TAILQ_REMOVE(&r->headers, h, next);
-		TAILQ_INSERT_TAIL(out, h, next);
-	}
+	http1_conn_tokens(r, &tok);
+	for (f = r->fields; f < r->fields + r->n_fields; f++)
+		if (!headers_is_hop_by_hop(f->name, &tok))
+			evhttp_add_header(out, f->name, f->value);
 	if (ex->cfg->via) {
 		snprintf(len, sizeof(len), "1.%d ferryd", r->minor);
 		evhttp_add_header(out, "Via", len);
@@ -690,8 +686,8 @@ start_reply(struct exchange *ex, struct http1_response *r)
 	 * origin framed it, or not at all: never an invented 0.
 	 */
 	if (ex->head_request || r->status == 304) {
-		cl = evhttp_find_header(&r->headers, "Content-Length");
-		te = evhttp_find_header(&r->headers, "Transfer-Encoding");
+		cl = http1_find(r, "Content-Length");
+		te = http1_find(r, "Transfer-Encoding");
 		if (cl != NULL)
 			evhttp_add_header(out, "Content-Length", cl);
 		else if (te != NULL && ex->req->minor >= 1)
@@ -720,7 +716,7 @@ exchange_on_interim(const struct http1_response *r, void *arg)
 	struct bufferevent *cbev = evhttp_connection_get_bufferevent(ex->evcon);
 	struct evbuffer *out = bufferevent_get_output(cbev), *buf;
 	struct headers_conn_tokens tok;
-	struct evkeyval *h;
+	const struct http1_field *f;
 
 	if (ex->req->major != 1 || ex->req->minor == 0)
 		return;
@@ -744,11 +740,11 @@ exchange_on_interim(const struct http1_response *r, void *arg)
 		return;
 	if ((buf = evbuffer_new()) == NULL)
 		return;
-	headers_conn_tokens(&r->headers, &tok);
+	http1_conn_tokens(r, &tok);
 	evbuffer_add_printf(buf, "HTTP/1.1 %d %s\r\n", r->status, r->reason);
-	TAILQ_FOREACH(h, &r->headers, next)
-		if (!headers_is_hop_by_hop(h->key, &tok))
-			add_field(buf, h->key, h->value);
+	for (f = r->fields; f < r->fields + r->n_fields; f++)
+		if (!headers_is_hop_by_hop(f->name, &tok))
+			add_field(buf, f->name, f->value);
 	evbuffer_add(buf, "\r\n", 2);
 	if (evbuffer_get_length(out) == 0)
 		evbuffer_write(buf, bufferevent_getfd(cbev));

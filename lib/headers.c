@@ -93,20 +93,30 @@ headers_conn_tokens(const struct evkeyvalq *h,
     struct headers_conn_tokens *tok)
 {
 	const struct evkeyval *kv;
-	const char *p, *s;
-	size_t len;
 
+	headers_conn_tokens_reset(tok);
+	TAILQ_FOREACH(kv, h, next)
+		if (strcasecmp(kv->key, "Connection") == 0)
+			headers_conn_tokens_add(tok, kv->value);
+}
+
+void
+headers_conn_tokens_reset(struct headers_conn_tokens *tok)
+{
 	/* Not memset: the name table is large and only n entries are read. */
 	tok->n = 0;
 	tok->close = tok->keep_alive = tok->overflow = false;
-	TAILQ_FOREACH(kv, h, next) {
-		if (strcasecmp(kv->key, "Connection") != 0)
-			continue;
-		p = kv->value;
-		while (headers_list_next(&p, &s, &len)) {
-			if (len > 0)
-				tokens_add(tok, s, len);
-		}
+}
+
+void
+headers_conn_tokens_add(struct headers_conn_tokens *tok, const char *value)
+{
+	const char *p = value, *s;
+	size_t len;
+
+	while (headers_list_next(&p, &s, &len)) {
+		if (len > 0)
+			tokens_add(tok, s, len);
 	}
 }
 

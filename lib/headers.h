@@ -31,6 +31,10 @@ struct headers_conn_tokens {
 /* Collects the tokens of every Connection header in h. */
 void headers_conn_tokens(const struct evkeyvalq *h,
     struct headers_conn_tokens *tok);
+/* The same, one field value at a time: reset, then add each. */
+void headers_conn_tokens_reset(struct headers_conn_tokens *tok);
+void headers_conn_tokens_add(struct headers_conn_tokens *tok,
+    const char *value);
 
 /* True when a field with this name must not be forwarded (see above). */
 bool headers_is_hop_by_hop(const char *name,

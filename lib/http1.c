@@ -36,20 +36,38 @@ enum chunk_state {
 	CS_ERROR
 };
 
-/* Sets r empty, with an empty header list, ready for parsing. */
+/* Sets r empty, with no fields, ready for parsing. */
 void
 http1_response_init(struct http1_response *r)
 {
 	memset(r, 0, sizeof(*r));
-	TAILQ_INIT(&r->headers);
 }
 
-/* Frees r's headers and leaves r as http1_response_init() does. */
+/* Frees r's head and leaves r as http1_response_init() does. */
 void
 http1_response_clear(struct http1_response *r)
 {
-	evhttp_clear_headers(&r->headers);
+	free(r->fields);
 	http1_response_init(r);
+}
+
+void
+http1_conn_tokens(const struct http1_response *r,
+    struct headers_conn_tokens *tok)
+{
+	headers_conn_tokens_reset(tok);
+	for (size_t i = 0; i < r->n_fields; i++)
+		if (strcasecmp(r->fields[i].name, "Connection") == 0)
+			headers_conn_tokens_add(tok, r->fields[i].value);
+}
+
+const char *
+http1_find(const struct http1_response *r, const char *name)
+{
+	for (size_t i = 0; i < r->n_fields; i++)
+		if (strcasecmp(r->fields[i].name, name) == 0)
+			return r->fields[i].value;
+	return NULL;
 }
 
 /* tchar of RFC 9110 section 5.6.2. */
@@ -156,10 +174,9 @@ parse_field(char *line, size_t len, struct http1_response *r,
 		}
 	}
 	*e = '\0';
-	if (evhttp_add_header(&r->headers, line, v) != 0) {
-		*why = "header not storable";
-		return -1;
-	}
+	r->fields[r->n_fields].name = line;
+	r->fields[r->n_fields].value = v;
+	r->n_fields++;
 	return 0;
 }
 
@@ -263,23 +280,25 @@ frame_response(struct http1_response *r, bool head_request,
     const char **why)
 {
 	struct headers_conn_tokens tok;
-	const struct evkeyval *kv;
+	const struct http1_field *f;
 	bool has_te = false, te_any = false, last_chunked = false;
 	bool has_cl = false;
 	int n_chunked = 0;
 	uint64_t cl = 0;
 
-	TAILQ_FOREACH(kv, &r->headers, next) {
-		if (strcasecmp(kv->key, "Transfer-Encoding") == 0) {
+	headers_conn_tokens_reset(&tok);
+	for (f = r->fields; f < r->fields + r->n_fields; f++) {
+		if (strcasecmp(f->name, "Transfer-Encoding") == 0) {
 			has_te = true;
-			if (scan_transfer_encoding(r, kv->value, &last_chunked,
+			if (scan_transfer_encoding(r, f->value, &last_chunked,
 			    &n_chunked, &te_any, why) != 0)
 				return -1;
-		} else if (strcasecmp(kv->key, "Content-Length") == 0) {
-			if (add_content_length(kv->value, &cl, &has_cl,
+		} else if (strcasecmp(f->name, "Content-Length") == 0) {
+			if (add_content_length(f->value, &cl, &has_cl,
 			    why) != 0)
 				return -1;
-		}
+		} else if (strcasecmp(f->name, "Connection") == 0)
+			headers_conn_tokens_add(&tok, f->value);
 	}
 	if (has_te && !te_any) {
 		*why = "empty Transfer-Encoding";
@@ -295,7 +314,6 @@ frame_response(struct http1_response *r, bool head_request,
 		return -1;
 	}
 
-	headers_conn_tokens(&r->headers, &tok);
 	if (r->minor >= 1)
 		r->keep_alive = !tok.close;
 	else
@@ -452,6 +470,8 @@ http1_parse_response(struct evbuffer *buf, struct http1_response *r,
     bool head_request, size_t max_size, const char **why)
 {
 	size_t len = evbuffer_get_length(buf), limit, head_len, first_eol, from;
+	size_t lines;
+	struct evbuffer_ptr p;
 	char *text;
 	int rc;
 
@@ -481,14 +501,25 @@ http1_parse_response(struct evbuffer *buf, struct http1_response *r,
 		return HTTP1_MORE;
 	}
 
-	text = malloc(head_len);
-	if (text == NULL) {
+	/*
+	 * One allocation: the field array (at most a field per LF), then the
+	 * text, which the fields point into.
+	 */
+	lines = 0;
+	for (p = evbuffer_search(buf, "\n", 1, NULL); p.pos >= 0 &&
+	    (size_t)p.pos < head_len; lines++) {
+		if (evbuffer_ptr_set(buf, &p, 1, EVBUFFER_PTR_ADD) != 0)
+			break;
+		p = evbuffer_search(buf, "\n", 1, &p);
+	}
+	r->fields = malloc(lines * sizeof(*r->fields) + head_len);
+	if (r->fields == NULL) {
 		*why = "out of memory";
 		return HTTP1_ERROR;
 	}
+	text = (char *)(r->fields + lines);
 	evbuffer_copyout(buf, text, head_len);
 	rc = parse_head(text, head_len, r, why);
-	free(text);
 	if (rc == 0)
 		rc = frame_response(r, head_request, why);
 	if (rc != 0) {

@@ -11,7 +11,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/queue.h>
-#include <event2/keyvalq_struct.h>
 
 struct evbuffer;
 
@@ -28,12 +27,24 @@ enum http1_body {
 	HTTP1_BODY_CLOSE		/* until the origin closes: not reusable */
 };
 
-/* A parsed response head; owner: the exchange, cleared with http1_response_clear(). */
+/* One field of a parsed head; both strings point into the head's text. */
+struct http1_field {
+	const char *name;
+	const char *value;		/* OWS trimmed */
+};
+
+/*
+ * A parsed response head: one copy of its text, NULs written in place, and
+ * an array of fields pointing into it, in one allocation (no allocation
+ * per field).  Owner: its user (the codec), cleared with
+ * http1_response_clear().
+ */
 struct http1_response {
 	int major, minor;
 	int status;
 	char reason[128];		/* may be empty */
-	struct evkeyvalq headers;	/* as received, in order (duplicates kept) */
+	struct http1_field *fields;	/* as received, in order (duplicates kept) */
+	size_t n_fields;
 	enum http1_body body;
 	uint64_t content_length;	/* for HTTP1_BODY_LENGTH */
 	/*
@@ -51,6 +62,14 @@ struct http1_response {
 
 void http1_response_init(struct http1_response *r);
 void http1_response_clear(struct http1_response *r);
+
+/* The value of the first field called name (any case), or NULL. */
+const char *http1_find(const struct http1_response *r, const char *name);
+
+struct headers_conn_tokens;
+/* The tokens of every Connection field of r (headers.h). */
+void http1_conn_tokens(const struct http1_response *r,
+    struct headers_conn_tokens *tok);
 
 /*
  * Parses one response head at the front of buf.  HTTP1_OK: the head is

@@ -68,7 +68,7 @@ head_bad_len(const char *s, size_t len)
 	ck_assert_msg(why != NULL && *why != '\0', "refused without a reason");
 	ck_assert_msg(evbuffer_get_length(in) == len,
 	    "nothing consumed on error");
-	ck_assert_msg(TAILQ_EMPTY(&resp.headers), "no headers left on error");
+	ck_assert_msg(resp.n_fields == 0, "no headers left on error");
 }
 
 /* Literals with a NUL inside need their real length. */
@@ -116,7 +116,7 @@ START_TEST(test_status_ok)
 	ck_assert_int_eq(resp.body, HTTP1_BODY_LENGTH);
 	ck_assert_uint_eq(resp.content_length, 5);
 	ck_assert_msg(resp.keep_alive, "HTTP/1.1 is persistent");
-	ck_assert_str_eq(evhttp_find_header(&resp.headers, "x-a"), "b");
+	ck_assert_str_eq(http1_find(&resp, "x-a"), "b");
 	assert_buf(in, "hello");
 }
 END_TEST
@@ -192,24 +192,25 @@ END_TEST
 
 START_TEST(test_fields)
 {
-	struct evkeyval *kv;
+	const struct http1_field *kv;
 
 	head_ok("HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nX:   spaced  out \t\r\n"
 	    "Empty:\r\nSet-Cookie: b=2\r\nObs: \x80\xff\r\n"
 	    "Content-Length: 0\r\n\r\n", false);
-	kv = TAILQ_FIRST(&resp.headers);
-	ck_assert_str_eq(kv->key, "Set-Cookie");
+	ck_assert_msg(resp.n_fields == 6, "six fields, got %zu", resp.n_fields);
+	kv = &resp.fields[0];
+	ck_assert_str_eq(kv->name, "Set-Cookie");
 	ck_assert_str_eq(kv->value, "a=1");
-	kv = TAILQ_NEXT(kv, next);
-	ck_assert_str_eq(kv->key, "X");
+	kv++;
+	ck_assert_str_eq(kv->name, "X");
 	ck_assert_str_eq(kv->value, "spaced  out");
-	kv = TAILQ_NEXT(kv, next);
-	ck_assert_str_eq(kv->key, "Empty");
+	kv++;
+	ck_assert_str_eq(kv->name, "Empty");
 	ck_assert_str_eq(kv->value, "");
-	kv = TAILQ_NEXT(kv, next);
-	ck_assert_str_eq(kv->key, "Set-Cookie");
+	kv++;
+	ck_assert_str_eq(kv->name, "Set-Cookie");
 	ck_assert_str_eq(kv->value, "b=2");
-	kv = TAILQ_NEXT(kv, next);
+	kv++;
 	ck_assert_str_eq(kv->value, "\x80\xff");
 	ck_assert_int_eq(resp.body, HTTP1_BODY_NONE);
 }
@@ -238,7 +239,7 @@ START_TEST(test_bare_lf)
 	head_ok("HTTP/1.1 200 OK\nContent-Length: 2\nX: y\r\n\nab", false);
 	ck_assert_int_eq(resp.body, HTTP1_BODY_LENGTH);
 	ck_assert_uint_eq(resp.content_length, 2);
-	ck_assert_str_eq(evhttp_find_header(&resp.headers, "X"), "y");
+	ck_assert_str_eq(http1_find(&resp, "X"), "y");
 	assert_buf(in, "ab");
 }
 END_TEST
@@ -286,7 +287,7 @@ START_TEST(test_interim_then_final)
 	ck_assert_int_eq(http1_parse_response(in, &resp, false, MAX_HEAD,
 	    &why), HTTP1_OK);
 	ck_assert_int_eq(resp.status, 200);
-	ck_assert_msg(evhttp_find_header(&resp.headers, "Link") == NULL,
+	ck_assert_msg(http1_find(&resp, "Link") == NULL,
 	    "headers of the interim response are dropped");
 	ck_assert_int_eq(resp.body, HTTP1_BODY_LENGTH);
 	assert_buf(in, "x");
@@ -458,13 +459,13 @@ START_TEST(test_split_input)
 			    "byte %zu: want MORE, got %d (%s)", i, res,
 			    why ? why : "");
 			ck_assert_uint_eq(evbuffer_get_length(in), i + 1);
-			ck_assert_msg(TAILQ_EMPTY(&resp.headers),
+			ck_assert_msg(resp.n_fields == 0,
 			    "no headers before the head is whole");
 		} else if (i + 1 == head) {
 			ck_assert_msg(res == HTTP1_OK, "byte %zu: want OK", i);
 			ck_assert_uint_eq(evbuffer_get_length(in), 0);
 			ck_assert_uint_eq(resp.content_length, 3);
-			ck_assert_str_eq(evhttp_find_header(&resp.headers,
+			ck_assert_str_eq(http1_find(&resp,
 			    "X-Long"), "abcdefghij");
 			break;
 		}
