@@ -377,10 +377,32 @@ find_head_end(struct evbuffer *buf, size_t from, size_t limit,
     size_t *head_len, size_t *first_eol)
 {
 	struct evbuffer_ptr p, start, stop;
+	struct evbuffer_iovec v;
 	char next[3];
 	ev_ssize_t got;
 	size_t pos;
 
+	/* Most heads arrive in one read: search that piece of memory itself. */
+	if (evbuffer_peek(buf, -1, NULL, &v, 1) >= 1 && v.iov_len >= limit) {
+		const char *b = v.iov_base, *lf;
+
+		for (pos = from; pos < limit &&
+		    (lf = memchr(b + pos, '\n', limit - pos)) != NULL; pos++) {
+			pos = (size_t)(lf - b);
+			if (*first_eol == 0)
+				*first_eol = pos + 1;
+			if (pos + 1 < limit && b[pos + 1] == '\n') {
+				*head_len = pos + 2;
+				return true;
+			}
+			if (pos + 2 < limit && b[pos + 1] == '\r' &&
+			    b[pos + 2] == '\n') {
+				*head_len = pos + 3;
+				return true;
+			}
+		}
+		return false;
+	}
 	if (evbuffer_ptr_set(buf, &stop, limit, EVBUFFER_PTR_SET) != 0 ||
 	    evbuffer_ptr_set(buf, &start, from, EVBUFFER_PTR_SET) != 0)
 		return false;
@@ -472,7 +494,7 @@ http1_parse_response(struct evbuffer *buf, struct http1_response *r,
 	size_t len = evbuffer_get_length(buf), limit, head_len, first_eol, from;
 	size_t lines;
 	struct evbuffer_ptr p;
-	char *text;
+	char small[2048], *text;
 	int rc;
 
 	/* A head that trickles in is searched once, not from its start each time. */
@@ -506,11 +528,18 @@ http1_parse_response(struct evbuffer *buf, struct http1_response *r,
 	 * text, which the fields point into.
 	 */
 	lines = 0;
-	for (p = evbuffer_search(buf, "\n", 1, NULL); p.pos >= 0 &&
-	    (size_t)p.pos < head_len; lines++) {
-		if (evbuffer_ptr_set(buf, &p, 1, EVBUFFER_PTR_ADD) != 0)
-			break;
-		p = evbuffer_search(buf, "\n", 1, &p);
+	if (head_len <= sizeof(small)) {
+		evbuffer_copyout(buf, small, head_len);
+		for (char *q = small; (q = memchr(q, '\n',
+		    head_len - (size_t)(q - small))) != NULL; q++)
+			lines++;
+	} else {
+		for (p = evbuffer_search(buf, "\n", 1, NULL); p.pos >= 0 &&
+		    (size_t)p.pos < head_len; lines++) {
+			if (evbuffer_ptr_set(buf, &p, 1, EVBUFFER_PTR_ADD) != 0)
+				break;
+			p = evbuffer_search(buf, "\n", 1, &p);
+		}
 	}
 	r->fields = malloc(lines * sizeof(*r->fields) + head_len);
 	if (r->fields == NULL) {
@@ -518,7 +547,10 @@ http1_parse_response(struct evbuffer *buf, struct http1_response *r,
 		return HTTP1_ERROR;
 	}
 	text = (char *)(r->fields + lines);
-	evbuffer_copyout(buf, text, head_len);
+	if (head_len <= sizeof(small))
+		memcpy(text, small, head_len);
+	else
+		evbuffer_copyout(buf, text, head_len);
 	rc = parse_head(text, head_len, r, why);
 	if (rc == 0)
 		rc = frame_response(r, head_request, why);
