@@ -18,6 +18,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/http_struct.h>
+#include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
 
 #include "client.h"
@@ -26,6 +27,7 @@
 #include "connector.h"
 #include "dnscache.h"
 #include "exchange.h"
+#include "headers.h"
 #include "log.h"
 #include "pool.h"
 #include "server.h"
@@ -70,6 +72,41 @@ serve_page(struct server *srv, struct evhttp_request *req)
 	evbuffer_free(body);
 }
 
+/*
+ * evhttp decides whether to keep a client connection from the first
+ * Connection field alone ("close" exactly, or a prefix "keep-alive").
+ * RFC 9110 7.6.1 counts every token of every field: a "close" anywhere
+ * ends the connection, and HTTP/1.0 stays open only for a real
+ * keep-alive token.  A first field saying so exactly makes evhttp, and
+ * the heads ferryd writes by its rules, agree with the RFC; the fields
+ * the client sent stay behind it for the hop-by-hop filter.
+ */
+static void
+persistence_of(struct evhttp_request *req)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	struct headers_conn_tokens tok;
+	struct evkeyval *first = TAILQ_FIRST(in), *added;
+	const char *want = NULL, *have;
+
+	headers_conn_tokens(in, &tok);
+	if (tok.close || (req->minor == 0 && !tok.keep_alive))
+		want = "close";
+	else if (req->minor == 0)
+		want = "keep-alive";
+	have = evhttp_find_header(in, "Connection");
+	if (want == NULL || (have != NULL && strcasecmp(have, want) == 0) ||
+	    (have == NULL && strcmp(want, "close") == 0 && req->minor == 0))
+		return;
+	if (evhttp_add_header(in, "Connection", want) != 0)
+		return;
+	added = TAILQ_LAST(in, evkeyvalq);
+	if (added != first) {
+		TAILQ_REMOVE(in, added, next);
+		TAILQ_INSERT_HEAD(in, added, next);
+	}
+}
+
 static void
 server_on_request(struct evhttp_request *req, void *arg)
 {
@@ -84,6 +121,7 @@ server_on_request(struct evhttp_request *req, void *arg)
 	 * (curl and wrk send no Proxy-Connection).
 	 */
 	req->flags &= ~EVHTTP_PROXY_REQUEST;
+	persistence_of(req);
 	if (c == NULL) {
 		/* evhttp fell back to a bufferevent of its own: unscanned. */
 		worker_reply_error(&srv->w, req, 503, "out of memory", true);

@@ -140,6 +140,19 @@ for case in sys.argv[3:]:
         head, _, body = out.partition(b"\r\n\r\n")
         cl0 = b"content-length: 0" in head.lower()
         say(case, "body=%s closed=%s cl0=%s" % (body.decode(), closed, cl0))
+    elif case.startswith("persist:"):
+        # persist:VERSION:FIELD|FIELD: two pipelined GETs with those
+        # Connection fields on the first; says whether ferryd closed after
+        # the first (and said so) or answered the second.
+        _, version, fields = case.split(":", 2)
+        conn = "".join("Connection: %s\r\n" % f for f in fields.split("|"))
+        host = "Host: %s\r\n" % origin
+        data = ("GET http://%s/size/3 HTTP/%s\r\n%s%s\r\n"
+                "GET http://%s/size/4 HTTP/1.1\r\n%sConnection: close\r\n\r\n"
+                % (origin, version, host, conn, origin, host)).encode()
+        r = responses(talk(data))
+        said = [v.lower() for k, v in r[0][2] if k.lower() == "connection"]
+        say(case, "%d said=%s" % (len(r), ",".join(said) or "-"))
     elif case == "ext-body":
         r = responses(talk(req("MOOO", "/headers",
             extra="Content-Length: 3\r\n") + b"abc"))
@@ -166,6 +179,19 @@ check_eq "HEAD keeps the origin's Transfer-Encoding, no Content-Length" \
 
 check_eq "HTTP/1.0, keep-alive in a second Connection field, chunked origin: close-delimited" \
     "body=abcde closed=True cl0=False" "$(sem http10-two-connection)"
+
+# --- Persistence by every Connection token (RFC 9110 7.6.1), not just
+# the first field as evhttp reads it.
+check_eq "1.1 'keep-alive, close': closed after the first, said so" \
+    "1 said=close" "$(sem 'persist:1.1:keep-alive, close')"
+check_eq "1.1 'foo' then 'close': closed after the first" \
+    "1 said=close" "$(sem 'persist:1.1:foo|close')"
+check_eq "1.1 'keep-alive': both answered" "2 said=-" \
+    "$(sem 'persist:1.1:keep-alive')"
+check_eq "1.0 'keep-alivex' is no keep-alive: closed" "1 said=close" \
+    "$(sem 'persist:1.0:keep-alivex')"
+check_eq "1.0 'foo, keep-alive': kept" "2 said=keep-alive" \
+    "$(sem 'persist:1.0:foo, keep-alive')"
 
 # --- 1xx interim responses (RFC 9110 15.2).
 check_eq "103 (with its Link) and 102 reach an HTTP/1.1 client, then 200" \
