@@ -571,12 +571,12 @@ http_date(void)
 }
 
 /*
- * The head of a reply with a body, written by ferryd in one buffer:
- * evhttp's reply functions print each field separately and copy each one
- * twice (15 % of a request's instructions, measured).  The head goes out
- * as the first piece of an unchunked reply, so that evhttp still drives
- * the connection (the drained callbacks, the end, keep-alive); chunked
- * framing is switched on after it.  What the head says of the connection
+ * The head of the reply, written by ferryd in one buffer: evhttp's reply
+ * functions print each field separately and copy each one twice (15 % of
+ * a request's instructions, measured).  The head goes out as the first
+ * piece of an unchunked reply, so that evhttp still drives the connection
+ * (the drained callbacks, the end, keep-alive); chunked framing is
+ * switched on after it.  What the head says of the connection
  * is what evhttp will do once the reply ends (its rules: the first
  * Connection field, "close" exactly or "keep-alive" as a prefix).
  */
@@ -590,6 +590,7 @@ send_head(struct exchange *ex, struct http1_response *r)
 	struct evbuffer *hb;
 	const struct http1_field *f;
 	const char *conn;
+	enum evhttp_cmd_type type;
 	bool chunked = false, has_date = false, will_close;
 
 	if ((hb = evbuffer_new()) == NULL) {
@@ -597,7 +598,8 @@ send_head(struct exchange *ex, struct http1_response *r)
 		return false;
 	}
 	/* A body that ends with the connection cannot be kept on HTTP/1.0. */
-	if (req->minor == 0 && r->body != HTTP1_BODY_LENGTH)
+	if (req->minor == 0 && (r->body == HTTP1_BODY_CHUNKED ||
+	    r->body == HTTP1_BODY_CLOSE))
 		while (evhttp_remove_header(in, "Connection") == 0)
 			;
 	conn = evhttp_find_header(in, "Connection");
@@ -624,7 +626,22 @@ send_head(struct exchange *ex, struct http1_response *r)
 	if (ex->cfg->via)
 		headers_write_str(&w, r->minor == 0 ? "Via: 1.0 ferryd\r\n" :
 		    "Via: 1.1 ferryd\r\n");
-	if (r->body == HTTP1_BODY_LENGTH) {
+	if (r->body == HTTP1_BODY_NONE) {
+		/*
+		 * HEAD and 304 describe the body they do not carry, framed as
+		 * the origin framed it, or not at all: never an invented 0.
+		 */
+		if (ex->head_request || r->status == 304) {
+			const char *cl = http1_find(r, "Content-Length");
+			const char *te = http1_find(r, "Transfer-Encoding");
+
+			if (cl != NULL)
+				headers_write_field(&w, "Content-Length", cl);
+			else if (te != NULL && req->minor >= 1)
+				headers_write_field(&w, "Transfer-Encoding", te);
+		} else if (r->status != 204)
+			headers_write(&w, "Content-Length: 0\r\n", 19);
+	} else if (r->body == HTTP1_BODY_LENGTH) {
 		headers_write(&w, "Content-Length: ", 16);
 		headers_write_u64(&w, r->content_length);
 		headers_write(&w, "\r\n", 2);
@@ -648,56 +665,21 @@ send_head(struct exchange *ex, struct http1_response *r)
 
 	ex->status = r->status;
 	ex->state = EX_STREAMING;
-	req->response_code = r->status;
+	/*
+	 * evhttp sends a piece only for a reply that may have a body; a
+	 * bodiless one (HEAD, 204, 304) passes as a GET's 200 for the head
+	 * alone, and nothing follows it.
+	 */
+	type = req->type;
+	req->type = EVHTTP_REQ_GET;
+	req->response_code = 200;
 	req->chunked = 0;
 	evhttp_send_reply_chunk_with_cb(req, hb, exchange_on_client_drained,
 	    ex->client);
+	req->type = type;
+	req->response_code = r->status;
 	req->chunked = chunked;
 	evbuffer_free(hb);
-	return true;
-}
-
-/*
- * Starts the reply: a head of ferryd's own for a body (send_head), or,
- * for a reply without one, the origin's fields moved to evhttp's list as
- * they are, not copied (both lists hold libevent's own entries).
- */
-static bool
-start_reply(struct exchange *ex, struct http1_response *r)
-{
-	struct evkeyvalq *out = evhttp_request_get_output_headers(ex->req);
-	struct headers_conn_tokens tok;
-	const struct http1_field *f;
-	const char *cl, *te;
-	char len[32];
-
-	if (r->body != HTTP1_BODY_NONE)
-		return send_head(ex, r);
-	http1_conn_tokens(r, &tok);
-	for (f = r->fields; f < r->fields + r->n_fields; f++)
-		if (!headers_is_hop_by_hop(f->name, &tok))
-			evhttp_add_header(out, f->name, f->value);
-	if (ex->cfg->via) {
-		snprintf(len, sizeof(len), "1.%d ferryd", r->minor);
-		evhttp_add_header(out, "Via", len);
-	}
-	/*
-	 * HEAD and 304 describe the body they do not carry, framed as the
-	 * origin framed it, or not at all: never an invented 0.
-	 */
-	if (ex->head_request || r->status == 304) {
-		cl = http1_find(r, "Content-Length");
-		te = http1_find(r, "Transfer-Encoding");
-		if (cl != NULL)
-			evhttp_add_header(out, "Content-Length", cl);
-		else if (te != NULL && ex->req->minor >= 1)
-			evhttp_add_header(out, "Transfer-Encoding", te);
-	} else if (r->status != 204)
-		evhttp_add_header(out, "Content-Length", "0");
-	ex->status = r->status;
-	ex->state = EX_STREAMING;
-	evhttp_send_reply_start(ex->req, r->status,
-	    r->reason[0] != '\0' ? r->reason : NULL);
 	return true;
 }
 
@@ -764,7 +746,7 @@ exchange_on_head(struct http1_response *r, void *arg)
 		    "relayed: %s", r->codings);
 		return false;
 	}
-	return start_reply(ex, r);
+	return send_head(ex, r);
 }
 
 static void
