@@ -3,6 +3,7 @@
  * the direct error reply, and the connection's close callback.  See
  * client.h and reqscan.h.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,6 +237,30 @@ client_on_close(struct evhttp_connection *evcon, void *arg)
 }
 
 /*
+ * "192.0.2.1" into buf (16 bytes at least), by hand: inet_ntop() prints
+ * with sprintf, and this runs for every client connection.
+ */
+static void
+format_ipv4(const struct in_addr *a, char *buf)
+{
+	const unsigned char *b = (const unsigned char *)&a->s_addr;
+	char *p = buf;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned int v = b[i];
+
+		if (i > 0)
+			*p++ = '.';
+		if (v >= 100)
+			*p++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*p++ = (char)('0' + v / 10 % 10);
+		*p++ = (char)('0' + v % 10);
+	}
+	*p = '\0';
+}
+
+/*
  * Runs right after evhttp has built its connection around our bufferevent
  * (before any byte is read): the connection object is the bufferevent's
  * callback argument, and the peer is known.
@@ -254,11 +279,10 @@ client_on_setup(evutil_socket_t unused, short what, void *arg)
 	c->have_peer = getpeername(c->fd, (struct sockaddr *)&c->peer,
 	    &len) == 0;
 	if (c->peer.ss_family == AF_INET)
-		evutil_inet_ntop(AF_INET,
-		    &((struct sockaddr_in *)&c->peer)->sin_addr, c->peer_ip,
-		    sizeof(c->peer_ip));
+		format_ipv4(&((struct sockaddr_in *)&c->peer)->sin_addr,
+		    c->peer_ip);
 	else if (c->peer.ss_family == AF_INET6)
-		evutil_inet_ntop(AF_INET6,
+		inet_ntop(AF_INET6,
 		    &((struct sockaddr_in6 *)&c->peer)->sin6_addr, c->peer_ip,
 		    sizeof(c->peer_ip));
 	c->w->hooks->client_added(c->w->hooks_arg, c, c->fd);

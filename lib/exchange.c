@@ -593,10 +593,9 @@ send_head(struct exchange *ex, struct http1_response *r)
 	enum evhttp_cmd_type type;
 	bool chunked = false, has_date = false, will_close;
 
-	if ((hb = evbuffer_new()) == NULL) {
-		exchange_fail(ex, 503, "out of memory");
-		return false;
-	}
+	/* The request head is sent and no longer needed for a retry. */
+	hb = ex->head;
+	evbuffer_drain(hb, evbuffer_get_length(hb));
 	/* A body that ends with the connection cannot be kept on HTTP/1.0. */
 	if (req->minor == 0 && (r->body == HTTP1_BODY_CHUNKED ||
 	    r->body == HTTP1_BODY_CLOSE))
@@ -617,7 +616,7 @@ send_head(struct exchange *ex, struct http1_response *r)
 	for (f = r->fields; f < r->fields + r->n_fields; f++) {
 		if (headers_is_hop_by_hop(f->name, &tok))
 			continue;
-		if (!has_date && strcasecmp(f->name, "Date") == 0)
+		if (!has_date && HTTP1_FIELD_IS(f, "Date", 4))
 			has_date = true;
 		headers_write_field(&w, f->name, f->value);
 	}
@@ -679,7 +678,6 @@ send_head(struct exchange *ex, struct http1_response *r)
 	req->type = type;
 	req->response_code = r->status;
 	req->chunked = chunked;
-	evbuffer_free(hb);
 	return true;
 }
 

@@ -57,15 +57,17 @@ http1_conn_tokens(const struct http1_response *r,
 {
 	headers_conn_tokens_reset(tok);
 	for (size_t i = 0; i < r->n_fields; i++)
-		if (strcasecmp(r->fields[i].name, "Connection") == 0)
+		if (HTTP1_FIELD_IS(&r->fields[i], "Connection", 10))
 			headers_conn_tokens_add(tok, r->fields[i].value);
 }
 
 const char *
 http1_find(const struct http1_response *r, const char *name)
 {
+	size_t len = strlen(name);
+
 	for (size_t i = 0; i < r->n_fields; i++)
-		if (strcasecmp(r->fields[i].name, name) == 0)
+		if (HTTP1_FIELD_IS(&r->fields[i], name, len))
 			return r->fields[i].value;
 	return NULL;
 }
@@ -145,7 +147,7 @@ parse_field(char *line, size_t len, struct http1_response *r,
     const char **why)
 {
 	char *v, *e = line + len;
-	size_t i;
+	size_t i, name_len;
 
 	if (line[0] == ' ' || line[0] == '\t') {
 		*why = "obsolete line folding";
@@ -161,6 +163,7 @@ parse_field(char *line, size_t len, struct http1_response *r,
 		return -1;
 	}
 	line[i] = '\0';
+	name_len = i;
 
 	v = line + i + 1;
 	while (v < e && (*v == ' ' || *v == '\t'))
@@ -175,6 +178,7 @@ parse_field(char *line, size_t len, struct http1_response *r,
 	}
 	*e = '\0';
 	r->fields[r->n_fields].name = line;
+	r->fields[r->n_fields].name_len = name_len;
 	r->fields[r->n_fields].value = v;
 	r->n_fields++;
 	return 0;
@@ -288,16 +292,16 @@ frame_response(struct http1_response *r, bool head_request,
 
 	headers_conn_tokens_reset(&tok);
 	for (f = r->fields; f < r->fields + r->n_fields; f++) {
-		if (strcasecmp(f->name, "Transfer-Encoding") == 0) {
+		if (HTTP1_FIELD_IS(f, "Transfer-Encoding", 17)) {
 			has_te = true;
 			if (scan_transfer_encoding(r, f->value, &last_chunked,
 			    &n_chunked, &te_any, why) != 0)
 				return -1;
-		} else if (strcasecmp(f->name, "Content-Length") == 0) {
+		} else if (HTTP1_FIELD_IS(f, "Content-Length", 14)) {
 			if (add_content_length(f->value, &cl, &has_cl,
 			    why) != 0)
 				return -1;
-		} else if (strcasecmp(f->name, "Connection") == 0)
+		} else if (HTTP1_FIELD_IS(f, "Connection", 10))
 			headers_conn_tokens_add(&tok, f->value);
 	}
 	if (has_te && !te_any) {

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <strings.h>
 #include <sys/queue.h>
 
 struct evbuffer;
@@ -31,7 +32,12 @@ enum http1_body {
 struct http1_field {
 	const char *name;
 	const char *value;		/* OWS trimmed */
+	size_t name_len;		/* compared first: most names differ in it */
 };
+
+/* True when field f is called s (any case); n is strlen(s). */
+#define HTTP1_FIELD_IS(f, s, n) \
+	((f)->name_len == (n) && strncasecmp((f)->name, (s), (n)) == 0)
 
 /*
  * A parsed response head: one copy of its text, NULs written in place, and
