@@ -25,6 +25,28 @@
 
 #define CLIENT_IO_MAX (1024 * 1024)
 
+static void client_on_reject(evutil_socket_t fd, short what, void *arg);
+static void client_on_close_ev(evutil_socket_t fd, short what, void *arg);
+
+/*
+ * Runs cb for c from the loop, soon: the error reply and the close after
+ * it must not run inside the callback that decided them.  Their events
+ * are made only when needed (most connections never need them).
+ */
+static void
+client_later(struct client *c, struct event **ev,
+    void (*cb)(evutil_socket_t, short, void *))
+{
+	if (*ev == NULL &&
+	    (*ev = event_new(c->w->base, -1, 0, cb, c)) == NULL) {
+		log_err("client %s: out of memory; the connection ends at "
+		    "its idle timeout", c->peer_ip);
+		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+		return;
+	}
+	event_active(*ev, EV_TIMEOUT, 1);
+}
+
 /*
  * Drops what the buffer holds of the request that failed, and anything
  * after it.  front is the stream offset of the buffer's first byte.
@@ -70,7 +92,7 @@ client_reject(struct client *c)
 		log_info("client %s: %d %s", c->peer_ip, c->scan.status,
 		    c->scan.why);
 	if (!c->in_flight)
-		event_active(c->reject_ev, EV_TIMEOUT, 1);
+		client_later(c, &c->reject_ev, client_on_reject);
 }
 
 /* Sees every byte before evhttp does (runs as bytes are added). */
@@ -181,7 +203,7 @@ client_on_output(struct evbuffer *out, const struct evbuffer_cb_info *info,
 	struct client *c = arg;
 
 	if (c->closing && info->n_deleted > 0 && evbuffer_get_length(out) == 0)
-		event_active(c->close_ev, EV_TIMEOUT, 1);
+		client_later(c, &c->close_ev, client_on_close_ev);
 }
 
 static void
@@ -231,8 +253,10 @@ client_on_close(struct evhttp_connection *evcon, void *arg)
 		event_free(c->hangup_ev);
 	event_free(c->setup_ev);
 	event_free(c->header_timer);
-	event_free(c->reject_ev);
-	event_free(c->close_ev);
+	if (c->reject_ev != NULL)
+		event_free(c->reject_ev);
+	if (c->close_ev != NULL)
+		event_free(c->close_ev);
 	free(c);
 }
 
@@ -324,11 +348,9 @@ client_bev_new(struct event_base *base, void *arg)
 	reqscan_init(&c->scan, &limits);
 	c->setup_ev = event_new(base, -1, 0, client_on_setup, c);
 	c->header_timer = evtimer_new(base, client_on_header_timeout, c);
-	c->reject_ev = event_new(base, -1, 0, client_on_reject, c);
-	c->close_ev = event_new(base, -1, 0, client_on_close_ev, c);
 	c->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
 	if (c->setup_ev == NULL || c->header_timer == NULL ||
-	    c->reject_ev == NULL || c->close_ev == NULL || c->bev == NULL)
+	    c->bev == NULL)
 		goto fail;
 	/* libevent moves 16 KiB per callback by default: too little for bodies. */
 	bufferevent_set_max_single_read(c->bev, CLIENT_IO_MAX);
@@ -349,10 +371,6 @@ fail:
 		event_free(c->setup_ev);
 	if (c->header_timer != NULL)
 		event_free(c->header_timer);
-	if (c->reject_ev != NULL)
-		event_free(c->reject_ev);
-	if (c->close_ev != NULL)
-		event_free(c->close_ev);
 	free(c);
 	return NULL;
 }
@@ -364,7 +382,7 @@ client_cut(struct client *c, struct evhttp_request *req)
 	c->orphan = req;
 	bufferevent_disable(c->bev, EV_READ);
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-		event_active(c->close_ev, EV_TIMEOUT, 1);
+		client_later(c, &c->close_ev, client_on_close_ev);
 }
 
 /* The reply to a dispatched request is fully written. */
@@ -379,7 +397,7 @@ client_on_complete(struct evhttp_request *req, void *arg)
 	c->w->replies_in_flight--;
 	c->w->hooks->reply_done(c->w->hooks_arg);
 	if (c->rejecting)
-		event_active(c->reject_ev, EV_TIMEOUT, 1);
+		client_later(c, &c->reject_ev, client_on_reject);
 }
 
 void

@@ -45,8 +45,8 @@ struct client {
 	struct reqscan scan;
 	struct event *setup_ev;		/* runs once, right after evhttp set up */
 	struct event *header_timer;
-	struct event *reject_ev;	/* sends the scanner's error reply */
-	struct event *close_ev;		/* makes evhttp close after that reply */
+	struct event *reject_ev;	/* sends the scanner's error reply (made when needed) */
+	struct event *close_ev;		/* makes evhttp close after that reply (same) */
 	struct event *hangup_ev;	/* the client closed while a reply is due */
 	bool in_flight;			/* a request was dispatched, its reply not done */
 	bool rejecting;			/* a violation waits for its reply */
