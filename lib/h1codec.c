@@ -30,12 +30,6 @@ h1codec_init(struct h1codec *c, const struct h1codec_ops *ops, void *arg)
 	c->ops = ops;
 	c->arg = arg;
 	http1_response_init(&c->resp);
-	c->raw = evbuffer_new();
-	c->data = evbuffer_new();
-	if (c->raw == NULL || c->data == NULL) {
-		h1codec_clear(c);
-		return -1;
-	}
 	return 0;
 }
 
@@ -43,10 +37,6 @@ void
 h1codec_clear(struct h1codec *c)
 {
 	http1_response_clear(&c->resp);
-	if (c->raw != NULL)
-		evbuffer_free(c->raw);
-	if (c->data != NULL)
-		evbuffer_free(c->data);
 	c->raw = c->data = NULL;
 	c->up = NULL;
 }
@@ -59,6 +49,8 @@ h1codec_start(struct h1codec *c, struct upstream *up, struct evbuffer *head,
 	struct evbuffer *out = bufferevent_get_output(up->bev);
 
 	c->up = up;
+	c->raw = up->raw;
+	c->data = up->data;
 	c->head_request = head_request;
 	c->max_header_size = max_header_size;
 	c->have_head = c->got_bytes = c->paused = false;
@@ -77,8 +69,12 @@ h1codec_stop(struct h1codec *c)
 	http1_response_init(&c->resp);
 	memset(&c->chunked, 0, sizeof(c->chunked));
 	c->body_left = 0;
-	evbuffer_drain(c->raw, evbuffer_get_length(c->raw));
-	evbuffer_drain(c->data, evbuffer_get_length(c->data));
+	/* The buffers are the connection's: leave them empty for the next one. */
+	if (c->raw != NULL) {
+		evbuffer_drain(c->raw, evbuffer_get_length(c->raw));
+		evbuffer_drain(c->data, evbuffer_get_length(c->data));
+	}
+	c->raw = c->data = NULL;
 	c->up = NULL;
 }
 

@@ -67,11 +67,11 @@ struct h1codec {
 	bool paused;			/* the user's client is slow */
 	struct http1_chunked chunked;
 	uint64_t body_left;		/* Content-Length framing */
-	struct evbuffer *raw;		/* response bytes taken from the connection */
-	struct evbuffer *data;		/* decoded body bytes for on_body */
+	struct evbuffer *raw;		/* while started: the connection's (upstream.h) */
+	struct evbuffer *data;
 };
 
-/* Readies c for its user (ops, arg); 0, or -1 when out of memory. */
+/* Readies c for its user (ops, arg); 0 (it allocates nothing). */
 int h1codec_init(struct h1codec *c, const struct h1codec_ops *ops, void *arg);
 /* Frees what h1codec_init() allocated. */
 void h1codec_clear(struct h1codec *c);

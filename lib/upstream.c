@@ -37,6 +37,13 @@ upstream_new(struct bufferevent *bev, struct pool *pool,
 
 	if ((up = calloc(1, sizeof(*up))) == NULL)
 		return NULL;
+	if ((up->raw = evbuffer_new()) == NULL ||
+	    (up->data = evbuffer_new()) == NULL) {
+		if (up->raw != NULL)
+			evbuffer_free(up->raw);
+		free(up);
+		return NULL;
+	}
 	up->pool = pool;
 	up->bev = bev;
 	up->pc.address = *addr;
@@ -75,8 +82,7 @@ upstream_connect(struct event_base *base, struct pool *pool,
 	if (bufferevent_socket_connect(bev,
 	    (const struct sockaddr *)&route->addr, (int)route->addrlen) != 0) {
 		*error = errno != 0 ? errno : ECONNREFUSED;
-		bufferevent_free(bev);
-		free(up);
+		upstream_close(up, "connect failed at once");
 		return NULL;
 	}
 	return up;
@@ -180,6 +186,8 @@ upstream_close(struct upstream *up, const char *reason)
 	log_debug("upstream %llu to %s closed: %s",
 	    (unsigned long long)up->pc.id, route, reason);
 	bufferevent_free(up->bev);
+	evbuffer_free(up->raw);
+	evbuffer_free(up->data);
 	free(up);
 }
 

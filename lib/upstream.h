@@ -40,6 +40,13 @@ struct upstream {
 	struct bufferevent *bev;
 	const struct upstream_ops *ops;	/* NULL while idle */
 	void *arg;
+	/*
+	 * Response bytes taken from the socket and decoded body bytes, for
+	 * the codec of the exchange in use (empty between exchanges): made
+	 * once per connection, not once per request.
+	 */
+	struct evbuffer *raw;
+	struct evbuffer *data;
 	bool connected;
 	bool pooled;			/* put in the pool */
 };
