@@ -195,11 +195,13 @@ static void
 connector_on_resolved(int result, struct evutil_addrinfo *ai, void *arg)
 {
 	struct connect_req *req = arg;
-	struct connector *cn = req->cn;
+	struct connector *cn;
 	struct evutil_addrinfo *p;
 
+	/* A cancelled lookup calls back later, with req already freed. */
 	if (result == EVUTIL_EAI_CANCEL)
 		return;
+	cn = req->cn;
 	if (!req->dns_done) {
 		req->dns = NULL;
 		req->dns_done = true;

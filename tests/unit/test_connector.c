@@ -342,6 +342,28 @@ START_TEST(test_cancel)
 }
 END_TEST
 
+/*
+ * Cancelled while the name is being resolved: evdns calls back later
+ * with EVUTIL_EAI_CANCEL and the freed request (ASan would see a touch).
+ */
+START_TEST(test_cancel_resolving)
+{
+	struct address a;
+	struct connect_params cp = params_for(&a, "slow-name.invalid", port);
+	struct connect_req *req;
+	int64_t end;
+
+	req = connector_connect(cn, &cp, on_result, NULL);
+	ck_assert_msg(req != NULL, "pending: the name server is asked");
+	ck_assert_uint_eq(stats.dns_lookups, 1);
+	connector_cancel(req);
+	end = clock_now() + 500000;
+	while (clock_now() < end)
+		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	ck_assert_int_eq(got.calls, 0);
+}
+END_TEST
+
 static Suite *
 connector_suite(void)
 {
@@ -354,6 +376,7 @@ connector_suite(void)
 	tcase_add_test(tc, test_routes_in_order);
 	tcase_add_test(tc, test_unresolvable);
 	tcase_add_test(tc, test_cancel);
+	tcase_add_test(tc, test_cancel_resolving);
 	suite_add_tcase(s, tc);
 	return s;
 }
