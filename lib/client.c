@@ -20,6 +20,7 @@
 #include "client.h"
 #include "clock.h"
 #include "config.h"
+#include "headers.h"
 #include "log.h"
 #include "worker.h"
 
@@ -271,15 +272,9 @@ format_ipv4(const struct in_addr *a, char *buf)
 	char *p = buf;
 
 	for (int i = 0; i < 4; i++) {
-		unsigned int v = b[i];
-
 		if (i > 0)
 			*p++ = '.';
-		if (v >= 100)
-			*p++ = (char)('0' + v / 100);
-		if (v >= 10)
-			*p++ = (char)('0' + v / 10 % 10);
-		*p++ = (char)('0' + v % 10);
+		p += headers_format_u64(p, b[i]);
 	}
 	*p = '\0';
 }

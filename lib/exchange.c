@@ -244,16 +244,6 @@ exchange_finish(struct exchange *ex, bool reusable)
 	evhttp_send_reply_end(exchange_end(ex));
 }
 
-/* Appends "name: value\r\n" (no printf: this runs for every field). */
-static void
-add_field(struct evbuffer *buf, const char *name, const char *value)
-{
-	evbuffer_add(buf, name, strlen(name));
-	evbuffer_add(buf, ": ", 2);
-	evbuffer_add(buf, value, strlen(value));
-	evbuffer_add(buf, "\r\n", 2);
-}
-
 /*
  * Max-Forwards of a TRACE or OPTIONS request (RFC 9110 7.6.2): its value,
  * or -1 when the method ignores it or the field is absent or malformed
@@ -353,7 +343,8 @@ static void
 exchange_answer_itself(struct exchange *ex)
 {
 	struct evkeyvalq *in = evhttp_request_get_input_headers(ex->req);
-	struct worker *w = ex->w;
+	struct worker *wk = ex->w;
+	struct headers_writer w;
 	struct evbuffer *body;
 	struct evkeyval *h;
 	const char *type = "message/http";
@@ -363,15 +354,18 @@ exchange_answer_itself(struct exchange *ex)
 		return;
 	}
 	if (evhttp_request_get_command(ex->req) == EVHTTP_REQ_TRACE) {
-		evbuffer_add_printf(body, "TRACE %s HTTP/%d.%d\r\n",
-		    evhttp_request_get_uri(ex->req), ex->req->major,
-		    ex->req->minor);
+		headers_writer_init(&w, body);
+		headers_write(&w, "TRACE ", 6);
+		headers_write_str(&w, evhttp_request_get_uri(ex->req));
+		headers_write_str(&w, ex->req->minor == 0 ? " HTTP/1.0\r\n" :
+		    " HTTP/1.1\r\n");
 		TAILQ_FOREACH(h, in, next)
 			if (strcasecmp(h->key, "Authorization") != 0 &&
 			    strcasecmp(h->key, "Proxy-Authorization") != 0 &&
 			    strcasecmp(h->key, "Cookie") != 0)
-				add_field(body, h->key, h->value);
-		evbuffer_add(body, "\r\n", 2);
+				headers_write_field(&w, h->key, h->value);
+		headers_write(&w, "\r\n", 2);
+		headers_writer_flush(&w);
 	} else {
 		type = NULL;
 		evhttp_add_header(evhttp_request_get_output_headers(ex->req),
@@ -381,7 +375,7 @@ exchange_answer_itself(struct exchange *ex)
 	ex->status = 200;
 	ex->bytes_out = evbuffer_get_length(body);
 	log_access(ex);
-	worker_reply_page(w, exchange_end(ex), type, body);
+	worker_reply_page(wk, exchange_end(ex), type, body);
 	evbuffer_free(body);
 }
 
@@ -571,6 +565,34 @@ http_date(void)
 }
 
 /*
+ * Writes the status line ("HTTP/1.minor") and the origin's end-to-end
+ * fields of r; true when the origin sent a Date.
+ */
+static bool
+write_origin_head(struct headers_writer *w, int minor,
+    const struct http1_response *r)
+{
+	struct headers_conn_tokens tok;
+	const struct http1_field *f;
+	bool has_date = false;
+
+	headers_write_str(w, minor == 0 ? "HTTP/1.0 " : "HTTP/1.1 ");
+	headers_write_u64(w, (uint64_t)r->status);
+	headers_write(w, " ", 1);
+	headers_write_str(w, r->reason);
+	headers_write(w, "\r\n", 2);
+	http1_conn_tokens(r, &tok);
+	for (f = r->fields; f < r->fields + r->n_fields; f++) {
+		if (headers_is_hop_by_hop(f->name, &tok))
+			continue;
+		if (!has_date && HTTP1_FIELD_IS(f, "Date", 4))
+			has_date = true;
+		headers_write_field(w, f->name, f->value);
+	}
+	return has_date;
+}
+
+/*
  * The head of the reply, written by ferryd in one buffer: evhttp's reply
  * functions print each field separately and copy each one twice (15 % of
  * a request's instructions, measured).  The head goes out as the first
@@ -585,13 +607,11 @@ send_head(struct exchange *ex, struct http1_response *r)
 {
 	struct evhttp_request *req = ex->req;
 	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
-	struct headers_conn_tokens tok;
 	struct headers_writer w;
 	struct evbuffer *hb;
-	const struct http1_field *f;
 	const char *conn;
 	enum evhttp_cmd_type type;
-	bool chunked = false, has_date = false, will_close;
+	bool chunked = false, will_close;
 
 	/* The request head is sent and no longer needed for a retry. */
 	hb = ex->head;
@@ -607,20 +627,7 @@ send_head(struct exchange *ex, struct http1_response *r)
 	    (conn != NULL && strcasecmp(conn, "close") == 0);
 
 	headers_writer_init(&w, hb);
-	headers_write_str(&w, req->minor == 0 ? "HTTP/1.0 " : "HTTP/1.1 ");
-	headers_write_u64(&w, (uint64_t)r->status);
-	headers_write(&w, " ", 1);
-	headers_write_str(&w, r->reason);
-	headers_write(&w, "\r\n", 2);
-	http1_conn_tokens(r, &tok);
-	for (f = r->fields; f < r->fields + r->n_fields; f++) {
-		if (headers_is_hop_by_hop(f->name, &tok))
-			continue;
-		if (!has_date && HTTP1_FIELD_IS(f, "Date", 4))
-			has_date = true;
-		headers_write_field(&w, f->name, f->value);
-	}
-	if (!has_date)
+	if (!write_origin_head(&w, req->minor, r))
 		headers_write_field(&w, "Date", http_date());
 	if (ex->cfg->via)
 		headers_write_str(&w, r->minor == 0 ? "Via: 1.0 ferryd\r\n" :
@@ -695,8 +702,7 @@ exchange_on_interim(const struct http1_response *r, void *arg)
 	struct exchange *ex = arg;
 	struct bufferevent *cbev = evhttp_connection_get_bufferevent(ex->evcon);
 	struct evbuffer *out = bufferevent_get_output(cbev), *buf;
-	struct headers_conn_tokens tok;
-	const struct http1_field *f;
+	struct headers_writer w;
 
 	if (ex->req->major != 1 || ex->req->minor == 0)
 		return;
@@ -720,12 +726,10 @@ exchange_on_interim(const struct http1_response *r, void *arg)
 		return;
 	if ((buf = evbuffer_new()) == NULL)
 		return;
-	http1_conn_tokens(r, &tok);
-	evbuffer_add_printf(buf, "HTTP/1.1 %d %s\r\n", r->status, r->reason);
-	for (f = r->fields; f < r->fields + r->n_fields; f++)
-		if (!headers_is_hop_by_hop(f->name, &tok))
-			add_field(buf, f->name, f->value);
-	evbuffer_add(buf, "\r\n", 2);
+	headers_writer_init(&w, buf);
+	write_origin_head(&w, 1, r);
+	headers_write(&w, "\r\n", 2);
+	headers_writer_flush(&w);
 	if (evbuffer_get_length(out) == 0)
 		evbuffer_write(buf, bufferevent_getfd(cbev));
 	evbuffer_add_buffer(out, buf);

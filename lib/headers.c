@@ -203,17 +203,26 @@ headers_write_str(struct headers_writer *w, const char *s)
 	headers_write(w, s, strlen(s));
 }
 
-void
-headers_write_u64(struct headers_writer *w, uint64_t v)
+size_t
+headers_format_u64(char *buf, uint64_t v)
 {
-	char digits[24];
+	char digits[HEADERS_U64_MAX];
 	size_t i = sizeof(digits);
 
 	do {
 		digits[--i] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v > 0);
-	headers_write(w, digits + i, sizeof(digits) - i);
+	memcpy(buf, digits + i, sizeof(digits) - i);
+	return sizeof(digits) - i;
+}
+
+void
+headers_write_u64(struct headers_writer *w, uint64_t v)
+{
+	char digits[HEADERS_U64_MAX];
+
+	headers_write(w, digits, headers_format_u64(digits, v));
 }
 
 void

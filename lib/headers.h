@@ -71,6 +71,12 @@ void headers_write(struct headers_writer *w, const char *p, size_t n);
 void headers_write_str(struct headers_writer *w, const char *s);
 /* A decimal number, without printf. */
 void headers_write_u64(struct headers_writer *w, uint64_t v);
+/*
+ * v in decimal into buf (HEADERS_U64_MAX bytes at least), not
+ * terminated; returns the length.  For the numbers of every request.
+ */
+#define HEADERS_U64_MAX 20
+size_t headers_format_u64(char *buf, uint64_t v);
 /* "name: value" CRLF. */
 void headers_write_field(struct headers_writer *w, const char *name,
     const char *value);

@@ -369,6 +369,28 @@ check_prefix(struct evbuffer *buf, size_t len, const char **why)
 }
 
 /*
+ * at holds the n (1 to 3) bytes from an LF at offset pos of the head:
+ * notes the first line's end, and whether an empty line ends the head
+ * there (LF LF, or LF CR LF).
+ */
+static bool
+ends_head(const char *at, size_t n, size_t pos, size_t *first_eol,
+    size_t *head_len)
+{
+	if (*first_eol == 0)
+		*first_eol = pos + 1;
+	if (n >= 2 && at[1] == '\n') {
+		*head_len = pos + 2;
+		return true;
+	}
+	if (n >= 3 && at[1] == '\r' && at[2] == '\n') {
+		*head_len = pos + 3;
+		return true;
+	}
+	return false;
+}
+
+/*
  * Looks for the empty line that ends the head within the first limit
  * bytes of buf, from byte from on (what an earlier call searched, less
  * the two bytes an end may straddle), without copying: *head_len is then
@@ -383,8 +405,7 @@ find_head_end(struct evbuffer *buf, size_t from, size_t limit,
 	struct evbuffer_ptr p, start, stop;
 	struct evbuffer_iovec v;
 	char next[3];
-	ev_ssize_t got;
-	size_t pos;
+	size_t pos, n;
 
 	/* Most heads arrive in one read: search that piece of memory itself. */
 	if (evbuffer_peek(buf, -1, NULL, &v, 1) >= 1 && v.iov_len >= limit) {
@@ -393,17 +414,9 @@ find_head_end(struct evbuffer *buf, size_t from, size_t limit,
 		for (pos = from; pos < limit &&
 		    (lf = memchr(b + pos, '\n', limit - pos)) != NULL; pos++) {
 			pos = (size_t)(lf - b);
-			if (*first_eol == 0)
-				*first_eol = pos + 1;
-			if (pos + 1 < limit && b[pos + 1] == '\n') {
-				*head_len = pos + 2;
+			n = limit - pos < 3 ? limit - pos : 3;
+			if (ends_head(b + pos, n, pos, first_eol, head_len))
 				return true;
-			}
-			if (pos + 2 < limit && b[pos + 1] == '\r' &&
-			    b[pos + 2] == '\n') {
-				*head_len = pos + 3;
-				return true;
-			}
 		}
 		return false;
 	}
@@ -413,18 +426,11 @@ find_head_end(struct evbuffer *buf, size_t from, size_t limit,
 	p = evbuffer_search_range(buf, "\n", 1, &start, &stop);
 	while (p.pos >= 0) {
 		pos = (size_t)p.pos;
-		if (*first_eol == 0)
-			*first_eol = pos + 1;
-		got = evbuffer_copyout_from(buf, &p, next, sizeof(next));
-		if (got >= 2 && next[1] == '\n' && pos + 2 <= limit) {
-			*head_len = pos + 2;
+		n = (size_t)evbuffer_copyout_from(buf, &p, next, sizeof(next));
+		if (n > limit - pos)
+			n = limit - pos;
+		if (ends_head(next, n, pos, first_eol, head_len))
 			return true;
-		}
-		if (got == 3 && next[1] == '\r' && next[2] == '\n' &&
-		    pos + 3 <= limit) {
-			*head_len = pos + 3;
-			return true;
-		}
 		if (evbuffer_ptr_set(buf, &p, 1, EVBUFFER_PTR_ADD) != 0)
 			break;
 		p = evbuffer_search_range(buf, "\n", 1, &p, &stop);

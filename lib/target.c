@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "headers.h"
 #include "target.h"
 
 /* RFC 1035 limit on a DNS name written out, without a trailing dot. */
@@ -202,7 +203,7 @@ parse_authority(struct target *t, const char *s, size_t len,
 
 	/* "[host]:port" by hand: this runs for every request. */
 	hlen = strlen(t->host);
-	if ((t->authority = malloc(hlen + 2 + sizeof(":65535"))) == NULL) {
+	if ((t->authority = malloc(hlen + 3 + HEADERS_U64_MAX + 1)) == NULL) {
 		*why = "out of memory";
 		return -1;
 	}
@@ -214,17 +215,8 @@ parse_authority(struct target *t, const char *s, size_t len,
 	if (v6)
 		*p++ = ']';
 	if (t->port_given) {
-		char digits[6];
-		size_t i = sizeof(digits);
-		unsigned int port = t->port;
-
 		*p++ = ':';
-		do {
-			digits[--i] = (char)('0' + port % 10);
-			port /= 10;
-		} while (port > 0);
-		memcpy(p, digits + i, sizeof(digits) - i);
-		p += sizeof(digits) - i;
+		p += headers_format_u64(p, t->port);
 	}
 	*p = '\0';
 	return 0;
