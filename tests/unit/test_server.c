@@ -1627,6 +1627,41 @@ START_TEST(test_reload_in_flight)
 }
 END_TEST
 
+/*
+ * Bytes the origin sends on an idle connection before the idle watch has
+ * run (the same loop pass) are found by the peek on acquire: the
+ * connection is evicted, never handed out.
+ */
+START_TEST(test_acquire_peeks)
+{
+	struct tclient *c;
+	struct address a;
+	struct owner *o;
+	struct pool_conn *pc;
+	int fd = -1;
+
+	start_server(NULL);
+	c = client_open();
+	proxied_get(c, "/");
+	ck_assert_msg(counts()->idle == 1, "one idle connection, got %d",
+	    counts()->idle);
+	for (int i = 0; i < N_OCONNS; i++)
+		if (origin.conns[i].bev != NULL)
+			fd = bufferevent_getfd(origin.conns[i].bev);
+	ck_assert_msg(fd >= 0, "the origin's side of the connection");
+	ck_assert_int_eq(write(fd, "HTTP/1.1 200 OK\r\n", 17), 17);
+	usleep(20000);		/* into ferryd's socket; its loop does not run */
+
+	ck_assert_int_eq(address_init(&a, "http", "127.0.0.1", origin.port), 0);
+	o = owner_new("GET", "/", 0);
+	pc = pool_acquire(srv->pool, &a, o, clock_now(), true);
+	ck_assert_msg(pc == NULL, "a connection with bytes waiting is not reused");
+	ck_assert_uint_eq(counts()->evictions[POOL_EVICT_UNHEALTHY], 1);
+	owner_kill(o);
+	owner_unref(o);
+}
+END_TEST
+
 /* One case per test, each with a fresh base, origin and server. */
 static void
 add_case(Suite *s, const char *name, const TTest *test)
@@ -1677,6 +1712,7 @@ server_suite(void)
 	add_case(s, "keepalive_eviction", test_keepalive_eviction);
 	add_case(s, "reload", test_reload);
 	add_case(s, "reload_in_flight", test_reload_in_flight);
+	add_case(s, "acquire_peeks", test_acquire_peeks);
 	add_case(s, "response_cut_at_once", test_response_cut_at_once);
 	add_case(s, "free_at_max_clients", test_free_at_max_clients);
 	return s;
