@@ -126,6 +126,18 @@ read_more(struct h1codec *c)
 	return errno == 0 ? ORIGIN_EOF : ORIGIN_ERROR;
 }
 
+/*
+ * At the body's end: the connection may take another exchange when the
+ * origin allows it, is still open, and sent nothing past the end
+ * (upstream_release() then peeks the kernel too).
+ */
+static bool
+reusable(const struct h1codec *c, enum origin_side side)
+{
+	return c->resp.keep_alive && side == ORIGIN_OPEN &&
+	    evbuffer_get_length(c->raw) == 0;
+}
+
 /* Hands decoded bytes to the user, if any. */
 static void
 deliver(struct h1codec *c)
@@ -155,8 +167,7 @@ pump_body(struct h1codec *c)
 		    strerror(errno));
 	switch (c->resp.body) {
 	case HTTP1_BODY_NONE:
-		c->ops->on_end(c->resp.keep_alive &&
-		    evbuffer_get_length(in) == 0, c->arg);
+		c->ops->on_end(reusable(c, side), c->arg);
 		return;
 	case HTTP1_BODY_LENGTH:
 		n = evbuffer_get_length(in);
@@ -166,9 +177,7 @@ pump_body(struct h1codec *c)
 		c->body_left -= n;
 		deliver(c);
 		if (c->body_left == 0) {
-			c->ops->on_end(c->resp.keep_alive &&
-			    evbuffer_get_length(in) == 0 && side == ORIGIN_OPEN,
-			    c->arg);
+			c->ops->on_end(reusable(c, side), c->arg);
 			return;
 		}
 		break;
@@ -180,9 +189,7 @@ pump_body(struct h1codec *c)
 			return;
 		}
 		if (res == HTTP1_OK) {
-			c->ops->on_end(c->resp.keep_alive &&
-			    evbuffer_get_length(in) == 0 && side == ORIGIN_OPEN,
-			    c->arg);
+			c->ops->on_end(reusable(c, side), c->arg);
 			return;
 		}
 		break;
