@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "connector.h"
 #include "dnscache.h"
+#include "h1codec.h"
 #include "log.h"
 #include "pool.h"
 #include "routedb.h"
@@ -152,6 +153,14 @@ connector_on_connected(struct upstream *up, void *arg)
 	int64_t now = clock_now();
 
 	routedb_connected(pool_routedb(cn->pool), &up->pc.route);
+	/* The protocol is chosen here: HTTP/1.1 until ALPN offers more. */
+	if ((up->codec = h1codec_new(up)) == NULL) {
+		req->up = NULL;
+		upstream_close(up, "out of memory");
+		fail(req, 503, "out of memory");
+		return;
+	}
+	up->pc.alloc_limit = 1;
 	up->pc.created_at = now;
 	up->pooled = true;
 	up->ops = NULL;

@@ -20,11 +20,13 @@
 #include <event2/util.h>
 
 #include "client.h"
+#include "codec.h"
 #include "clock.h"
 #include "config.h"
 #include "connector.h"
 #include "exchange.h"
 #include "headers.h"
+#include "http1.h"
 #include "log.h"
 #include "owner.h"
 #include "pool.h"
@@ -44,11 +46,11 @@ static void exchange_on_interim(const struct http1_response *r, void *arg);
 static bool exchange_on_head(struct http1_response *r, void *arg);
 static void exchange_on_body(struct evbuffer *data, void *arg);
 static void exchange_on_end(bool reusable, void *arg);
-static void exchange_on_error(enum h1codec_error e, const char *why,
+static void exchange_on_error(enum stream_error e, const char *why,
     void *arg);
 
 /* How the response reaches the exchange. */
-static const struct h1codec_ops exchange_codec_ops = {
+static const struct stream_ops exchange_stream_ops = {
 	.on_interim = exchange_on_interim,
 	.on_head = exchange_on_head,
 	.on_body = exchange_on_body,
@@ -115,7 +117,6 @@ exchange_free(struct exchange *ex)
 	}
 	config_free(ex->cfg);
 	target_clear(&ex->target);
-	h1codec_clear(&ex->codec);
 	if (ex->head != NULL)
 		evbuffer_free(ex->head);
 	TAILQ_REMOVE(&ex->w->exchanges, ex, entry);
@@ -151,7 +152,10 @@ release_upstream(struct exchange *ex, bool reusable,
 	if (up == NULL)
 		return;
 	ex->up = NULL;
-	h1codec_stop(&ex->codec);
+	if (ex->stream != NULL) {
+		stream_close(ex->stream);
+		ex->stream = NULL;
+	}
 	upstream_release(up, ex->owner, reusable, why_not);
 }
 
@@ -236,7 +240,7 @@ static void
 exchange_finish(struct exchange *ex, bool reusable)
 {
 	/* An origin that answered before taking the whole request is done with it. */
-	if (h1codec_request_unsent(&ex->codec))
+	if (stream_request_unsent(ex->stream))
 		reusable = false;
 	release_upstream(ex, reusable, POOL_EVICT_NOT_REUSABLE);
 	stats_count_request(&ex->w->stats, ex->status);
@@ -410,11 +414,6 @@ exchange_start(struct worker *w, struct client *client,
 	TAILQ_INSERT_TAIL(&w->exchanges, ex, entry);
 	w->stats.exchanges_active++;
 	client_set_user(client, exchange_on_client_close, ex);
-	if (h1codec_init(&ex->codec, &exchange_codec_ops, ex) != 0) {
-		exchange_fail(ex, 503, "out of memory");
-		return;
-	}
-
 	if (target_parse(&ex->target, uri, false, type == EVHTTP_REQ_OPTIONS,
 	    &why) != 0) {
 		exchange_fail(ex, 400, "bad request target: %s", why);
@@ -451,11 +450,25 @@ exchange_start(struct worker *w, struct client *client,
 static void
 send_request(struct exchange *ex)
 {
+	struct stream_request rq = {
+		.head = ex->head,
+		.body = ex->body_len > 0 ?
+		    evhttp_request_get_input_buffer(ex->req) : NULL,
+		.head_request = ex->head_request,
+		.max_header_size = ex->cfg->max_header_size,
+		.read_timeout = ex->cfg->read_timeout,
+	};
+
 	ex->state = EX_WAITING;
 	ex->conn_id = ex->up->pc.id;
-	h1codec_start(&ex->codec, ex->up, ex->head, ex->body_len > 0 ?
-	    evhttp_request_get_input_buffer(ex->req) : NULL, ex->head_request,
-	    ex->cfg->max_header_size, ex->cfg->read_timeout);
+	/* The pool allocated us room on the connection: a stream is free. */
+	if ((ex->stream = codec_open(ex->up->codec, &exchange_stream_ops,
+	    ex)) == NULL) {
+		exchange_fail(ex, 502, "no stream free on connection %llu",
+		    (unsigned long long)ex->conn_id);
+		return;
+	}
+	stream_send(ex->stream, &rq);
 }
 
 static void
@@ -527,7 +540,7 @@ exchange_on_body(struct evbuffer *data, void *arg)
 	    exchange_on_client_drained, ex->client);
 	cbev = evhttp_connection_get_bufferevent(ex->evcon);
 	if (evbuffer_get_length(bufferevent_get_output(cbev)) > CLIENT_OUT_HIGH)
-		h1codec_pause(&ex->codec, true);
+		stream_pause(ex->stream, true);
 }
 
 /*
@@ -541,8 +554,8 @@ exchange_on_client_drained(struct evhttp_connection *evcon, void *arg)
 	struct client *client = arg;
 	struct exchange *ex = client->user;	/* only exchanges stream replies */
 
-	if (ex != NULL)
-		h1codec_pause(&ex->codec, false);
+	if (ex != NULL && ex->stream != NULL)
+		stream_pause(ex->stream, false);
 }
 
 /*
@@ -763,7 +776,7 @@ exchange_on_end(bool reusable, void *arg)
  * the reused connection was closed under it and that is safe.
  */
 static void
-exchange_on_error(enum h1codec_error e, const char *why, void *arg)
+exchange_on_error(enum stream_error e, const char *why, void *arg)
 {
 	struct exchange *ex = arg;
 
@@ -772,17 +785,17 @@ exchange_on_error(enum h1codec_error e, const char *why, void *arg)
 		return;
 	}
 	switch (e) {
-	case H1CODEC_TIMEOUT:
+	case STREAM_TIMEOUT:
 		exchange_fail(ex, 504, "%s within %.0f s", why,
 		    (double)ex->cfg->read_timeout / 1e6);
 		return;
-	case H1CODEC_CLOSED:
+	case STREAM_CLOSED:
 		if (retry_allowed(ex)) {
 			exchange_retry(ex);
 			return;
 		}
 		break;
-	case H1CODEC_BROKEN:
+	case STREAM_BROKEN:
 		break;
 	}
 	exchange_fail(ex, 502, "%s", why);

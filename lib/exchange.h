@@ -1,7 +1,8 @@
 /*
  * exchange.h - one request relayed between a client request (evhttp) and
- * an upstream connection: target, address, pool acquisition or connect,
- * the upstream request, the streamed response, the safe retry, release.
+ * a stream on an upstream connection's codec: target, address, the
+ * connector, the upstream request, the streamed response, the safe retry,
+ * release.
  *
  * Owner: the worker's list of exchanges, from exchange_start() until the
  * reply ends or the client goes away; it owns its owner token, its
@@ -17,10 +18,10 @@
 #include <sys/queue.h>
 
 #include "address.h"
-#include "h1codec.h"
 #include "target.h"
 
 struct client;
+struct stream;
 struct evbuffer;
 struct connect_req;
 struct evhttp_connection;
@@ -61,7 +62,7 @@ struct exchange {
 	bool reused;
 	int attempt;			/* 1, or 2 on the retry */
 
-	struct h1codec codec;		/* the response, as it comes */
+	struct stream *stream;		/* opened on up's codec */
 	bool interim_dropped;		/* 1xx not relayed: the client lags */
 	uint64_t bytes_out;
 	int status;

@@ -1,19 +1,49 @@
 /*
- * h1codec.c - HTTP/1.1 framing of one exchange on an upstream
- * connection.  See h1codec.h.
+ * h1codec.c - HTTP/1.1 framing on an upstream connection, one exchange
+ * at a time.  See h1codec.h and codec.h.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 
 #include "h1codec.h"
+#include "http1.h"
 #include "upstream.h"
 
 /* Body bytes taken from the origin per read. */
 #define BODY_READ_MAX (256 * 1024)
+
+/* The codec and its one stream (codec.h). */
+struct h1codec {
+	struct codec codec;		/* must stay first */
+	struct stream stream;		/* lent to one exchange at a time */
+	struct upstream *up;
+	bool open;			/* the stream is lent */
+	const struct stream_ops *ops;
+	void *arg;
+
+	/* The response of the open stream. */
+	bool head_request;
+	size_t max_header_size;
+	struct http1_response resp;
+	bool have_head;
+	int interims;			/* 1xx responses so far */
+	bool got_bytes;			/* the origin sent something */
+	bool paused;			/* the exchange's client is slow */
+	struct http1_chunked chunked;
+	uint64_t body_left;		/* Content-Length framing */
+	/*
+	 * Response bytes taken from the socket, and decoded body bytes:
+	 * made once per connection, not once per request; empty between
+	 * streams.
+	 */
+	struct evbuffer *raw;
+	struct evbuffer *data;
+};
 
 static void h1codec_on_read(void *arg);
 static void h1codec_on_event(short what, void *arg);
@@ -23,76 +53,120 @@ static const struct upstream_ops codec_upstream_ops = {
 	.on_event = h1codec_on_event,
 };
 
-int
-h1codec_init(struct h1codec *c, const struct h1codec_ops *ops, void *arg)
+static struct h1codec *
+h1codec_of(const struct stream *s)
 {
-	memset(c, 0, sizeof(*c));
+	return (struct h1codec *)s->codec;
+}
+
+struct codec *
+h1codec_new(struct upstream *up)
+{
+	struct h1codec *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	if ((c->raw = evbuffer_new()) == NULL ||
+	    (c->data = evbuffer_new()) == NULL) {
+		if (c->raw != NULL)
+			evbuffer_free(c->raw);
+		free(c);
+		return NULL;
+	}
+	c->codec.cls = &h1codec_class;
+	c->stream.codec = &c->codec;
+	c->up = up;
+	http1_response_init(&c->resp);
+	return &c->codec;
+}
+
+static void
+h1codec_free(struct codec *codec)
+{
+	struct h1codec *c = (struct h1codec *)codec;
+
+	http1_response_clear(&c->resp);
+	evbuffer_free(c->raw);
+	evbuffer_free(c->data);
+	free(c);
+}
+
+/* HTTP/1.1 carries one exchange at a time (pipelining is not used). */
+static struct stream *
+h1codec_open(struct codec *codec, const struct stream_ops *ops, void *arg)
+{
+	struct h1codec *c = (struct h1codec *)codec;
+
+	if (c->open)
+		return NULL;
+	c->open = true;
 	c->ops = ops;
 	c->arg = arg;
-	http1_response_init(&c->resp);
-	return 0;
-}
-
-void
-h1codec_clear(struct h1codec *c)
-{
-	http1_response_clear(&c->resp);
-	c->raw = c->data = NULL;
-	c->up = NULL;
-}
-
-void
-h1codec_start(struct h1codec *c, struct upstream *up, struct evbuffer *head,
-    struct evbuffer *body, bool head_request, size_t max_header_size,
-    int64_t read_timeout)
-{
-	struct evbuffer *out = bufferevent_get_output(up->bev);
-
-	c->up = up;
-	c->raw = up->raw;
-	c->data = up->data;
-	c->head_request = head_request;
-	c->max_header_size = max_header_size;
 	c->have_head = c->got_bytes = c->paused = false;
 	c->interims = 0;
-	upstream_attach(up, &codec_upstream_ops, c, read_timeout);
-	evbuffer_add(out, evbuffer_pullup(head, -1), evbuffer_get_length(head));
-	/* A reference, not a copy: the body stays whole for a retry. */
-	if (body != NULL && evbuffer_get_length(body) > 0)
-		evbuffer_add_buffer_reference(out, body);
+	return &c->stream;
 }
 
-void
-h1codec_stop(struct h1codec *c)
+static void
+h1codec_send(struct stream *s, const struct stream_request *rq)
 {
+	struct h1codec *c = h1codec_of(s);
+	struct evbuffer *out = bufferevent_get_output(c->up->bev);
+
+	c->head_request = rq->head_request;
+	c->max_header_size = rq->max_header_size;
+	upstream_attach(c->up, &codec_upstream_ops, c, rq->read_timeout);
+	evbuffer_add(out, evbuffer_pullup(rq->head, -1),
+	    evbuffer_get_length(rq->head));
+	/* A reference, not a copy: the body stays whole for a retry. */
+	if (rq->body != NULL && evbuffer_get_length(rq->body) > 0)
+		evbuffer_add_buffer_reference(out, rq->body);
+}
+
+static void
+h1codec_close(struct stream *s)
+{
+	struct h1codec *c = h1codec_of(s);
+
 	http1_response_clear(&c->resp);
 	http1_response_init(&c->resp);
 	memset(&c->chunked, 0, sizeof(c->chunked));
 	c->body_left = 0;
-	/* The buffers are the connection's: leave them empty for the next one. */
-	if (c->raw != NULL) {
-		evbuffer_drain(c->raw, evbuffer_get_length(c->raw));
-		evbuffer_drain(c->data, evbuffer_get_length(c->data));
-	}
-	c->raw = c->data = NULL;
-	c->up = NULL;
+	/* Whatever is left belongs to nobody (the release will not reuse it). */
+	evbuffer_drain(c->raw, evbuffer_get_length(c->raw));
+	evbuffer_drain(c->data, evbuffer_get_length(c->data));
+	c->open = false;
+	c->ops = NULL;
+	c->arg = NULL;
 }
 
-void
-h1codec_pause(struct h1codec *c, bool paused)
+static void
+h1codec_pause(struct stream *s, bool paused)
 {
-	if (c->up == NULL || c->paused == paused)
+	struct h1codec *c = h1codec_of(s);
+
+	if (c->paused == paused)
 		return;
 	c->paused = paused;
 	upstream_set_reading(c->up, !paused);
 }
 
-bool
-h1codec_request_unsent(const struct h1codec *c)
+static bool
+h1codec_request_unsent(const struct stream *s)
 {
-	return c->up != NULL &&
-	    evbuffer_get_length(bufferevent_get_output(c->up->bev)) != 0;
+	return evbuffer_get_length(
+	    bufferevent_get_output(h1codec_of(s)->up->bev)) != 0;
 }
+
+const struct codec_class h1codec_class = {
+	.name = "http/1.1",
+	.open = h1codec_open,
+	.send = h1codec_send,
+	.pause = h1codec_pause,
+	.request_unsent = h1codec_request_unsent,
+	.close = h1codec_close,
+	.free = h1codec_free,
+};
 
 /* How the origin's side stands after read_more(). */
 enum origin_side {
@@ -185,7 +259,7 @@ pump_body(struct h1codec *c)
 		res = http1_chunked_decode(&c->chunked, in, c->data, &why);
 		deliver(c);
 		if (res == HTTP1_ERROR) {
-			c->ops->on_error(H1CODEC_BROKEN, why, c->arg);
+			c->ops->on_error(STREAM_BROKEN, why, c->arg);
 			return;
 		}
 		if (res == HTTP1_OK) {
@@ -204,10 +278,10 @@ pump_body(struct h1codec *c)
 		break;
 	}
 	if (side == ORIGIN_EOF)
-		c->ops->on_error(H1CODEC_BROKEN, "origin closed the connection",
+		c->ops->on_error(STREAM_BROKEN, "origin closed the connection",
 		    c->arg);
 	else if (side == ORIGIN_ERROR)
-		c->ops->on_error(H1CODEC_BROKEN, err, c->arg);
+		c->ops->on_error(STREAM_BROKEN, err, c->arg);
 }
 
 static void
@@ -229,7 +303,7 @@ h1codec_on_read(void *arg)
 		if (res == HTTP1_ERROR) {
 			snprintf(text, sizeof(text), "bad response from origin: %s",
 			    why);
-			c->ops->on_error(H1CODEC_BROKEN, text, c->arg);
+			c->ops->on_error(STREAM_BROKEN, text, c->arg);
 			return;
 		}
 		if (c->resp.status >= 200) {
@@ -240,7 +314,7 @@ h1codec_on_read(void *arg)
 			break;
 		}
 		if (c->resp.status == 101) {
-			c->ops->on_error(H1CODEC_BROKEN,
+			c->ops->on_error(STREAM_BROKEN,
 			    "origin switched protocols without being asked",
 			    c->arg);
 			return;
@@ -251,7 +325,7 @@ h1codec_on_read(void *arg)
 		 * exchange (and read_timeout) alive with them for ever.
 		 */
 		if (++c->interims > H1CODEC_MAX_INTERIM) {
-			c->ops->on_error(H1CODEC_BROKEN,
+			c->ops->on_error(STREAM_BROKEN,
 			    "too many interim responses from origin", c->arg);
 			return;
 		}
@@ -271,7 +345,7 @@ h1codec_on_event(short what, void *arg)
 	char text[96];
 
 	if (what & BEV_EVENT_TIMEOUT) {
-		c->ops->on_error(H1CODEC_TIMEOUT, c->have_head ?
+		c->ops->on_error(STREAM_TIMEOUT, c->have_head ?
 		    "origin stopped sending" : "origin did not answer", c->arg);
 		return;
 	}
@@ -284,10 +358,10 @@ h1codec_on_event(short what, void *arg)
 			deliver(c);
 			c->ops->on_end(false, c->arg);
 		} else
-			c->ops->on_error(H1CODEC_BROKEN, what_text, c->arg);
+			c->ops->on_error(STREAM_BROKEN, what_text, c->arg);
 		return;
 	}
 	snprintf(text, sizeof(text), "%s before a complete response", what_text);
-	c->ops->on_error(c->got_bytes ? H1CODEC_BROKEN : H1CODEC_CLOSED, text,
+	c->ops->on_error(c->got_bytes ? STREAM_BROKEN : STREAM_CLOSED, text,
 	    c->arg);
 }

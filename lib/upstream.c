@@ -14,6 +14,7 @@
 #include <event2/event.h>
 
 #include "clock.h"
+#include "codec.h"
 #include "log.h"
 #include "upstream.h"
 
@@ -37,13 +38,6 @@ upstream_new(struct bufferevent *bev, struct pool *pool,
 
 	if ((up = calloc(1, sizeof(*up))) == NULL)
 		return NULL;
-	if ((up->raw = evbuffer_new()) == NULL ||
-	    (up->data = evbuffer_new()) == NULL) {
-		if (up->raw != NULL)
-			evbuffer_free(up->raw);
-		free(up);
-		return NULL;
-	}
 	up->pool = pool;
 	up->bev = bev;
 	up->pc.address = *addr;
@@ -185,9 +179,9 @@ upstream_close(struct upstream *up, const char *reason)
 	route_format(&up->pc.route, route, sizeof(route));
 	log_debug("upstream %llu to %s closed: %s",
 	    (unsigned long long)up->pc.id, route, reason);
+	if (up->codec != NULL)
+		codec_free(up->codec);
 	bufferevent_free(up->bev);
-	evbuffer_free(up->raw);
-	evbuffer_free(up->data);
 	free(up);
 }
 

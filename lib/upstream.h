@@ -1,13 +1,16 @@
 /*
- * upstream.h - one upstream connection: a socket bufferevent to one route
- * of one address.  It reports to whoever holds it through struct
- * upstream_ops: the connector while it connects, the exchange while one
- * is attached.  While it is idle in the pool, any byte, EOF or error from
- * the origin evicts it at once (reason closed_by_origin).
+ * upstream.h - one upstream connection: its transport (a socket
+ * bufferevent to one route of one address, with its own read-more,
+ * liveness peek and close: nothing else touches the descriptor) and its
+ * codec (codec.h), which frames the exchanges on it.  It reports to
+ * whoever reads it through struct upstream_ops: the connector while it
+ * connects, the codec while a stream is sending or receiving.  While it is
+ * idle in the pool, any byte, EOF or error from the origin evicts it at
+ * once (reason closed_by_origin).
  *
  * Owner: the connector that connects it, until pool_put(); then the pool,
  * until the pool hands it to upstream_pool_ops.close.  upstream_close() is
- * the one place an upstream socket is closed.
+ * the one place an upstream socket is closed; it frees the codec too.
  */
 #ifndef FERRYD_UPSTREAM_H
 #define FERRYD_UPSTREAM_H
@@ -20,12 +23,13 @@
 #include "pool.h"
 
 struct bufferevent;
+struct codec;
 struct event_base;
 struct evbuffer;
 struct owner;
 struct upstream;
 
-/* What an upstream connection tells its holder; arg is the holder. */
+/* What an upstream connection tells its reader; arg is the reader. */
 struct upstream_ops {
 	void (*on_connected)(struct upstream *up, void *arg);
 	/* what: BEV_EVENT_* flags (BEV_EVENT_TIMEOUT: connect_timeout) */
@@ -40,13 +44,7 @@ struct upstream {
 	struct bufferevent *bev;
 	const struct upstream_ops *ops;	/* NULL while idle */
 	void *arg;
-	/*
-	 * Response bytes taken from the socket and decoded body bytes, for
-	 * the codec of the exchange in use (empty between exchanges): made
-	 * once per connection, not once per request.
-	 */
-	struct evbuffer *raw;
-	struct evbuffer *data;
+	struct codec *codec;		/* from the connector, once connected */
 	bool connected;
 	bool pooled;			/* put in the pool */
 };
@@ -73,15 +71,15 @@ struct upstream *upstream_connect(struct event_base *base, struct pool *pool,
     int *error);
 
 /*
- * An exchange uses up from now on: reads and events go to ops (on_read,
- * on_event) with arg; read_timeout (usec) of silence from the origin is
- * an error.
+ * A codec's stream uses up from now on: reads and events go to ops
+ * (on_read, on_event) with arg; read_timeout (usec) of silence from the
+ * origin is an error.
  */
 void upstream_attach(struct upstream *up, const struct upstream_ops *ops,
     void *arg, int64_t read_timeout);
 
 /*
- * owner's exchange is done with up.  A connection still connecting is
+ * owner's exchange is done with up (its stream is closed).  A connection still connecting is
  * closed; a pooled one goes back to the pool, which keeps it idle only
  * when reusable, nothing is left on it (upstream_is_clean()) and its own
  * limits allow; otherwise it closes with why_not (or extra_bytes).  Either

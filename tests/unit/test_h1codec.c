@@ -15,12 +15,13 @@
 #include <event2/event.h>
 
 #include "h1codec.h"
+#include "http1.h"
 #include "upstream.h"
 
 static struct event_base *base;
 static struct bufferevent *pair[2];	/* [0] ferryd's side, [1] the origin */
 static struct upstream *up;
-static struct h1codec codec;
+static struct stream *stream;	/* open on up's codec */
 static struct evbuffer *head;
 
 /* What the codec said, in order. */
@@ -30,7 +31,7 @@ static struct {
 	size_t body_len;
 	bool done;			/* end or error came */
 	bool stop_at_head;		/* on_head returns false */
-	enum h1codec_error error;
+	enum stream_error error;
 } seen;
 
 /* Appends one event to the log. */
@@ -80,7 +81,7 @@ on_end(bool reusable, void *arg)
 }
 
 static void
-on_error(enum h1codec_error e, const char *why, void *arg)
+on_error(enum stream_error e, const char *why, void *arg)
 {
 	static const char *const kinds[] = { "timeout", "closed", "broken" };
 	size_t n = strlen(seen.log);
@@ -91,7 +92,7 @@ on_error(enum h1codec_error e, const char *why, void *arg)
 	seen.done = true;
 }
 
-static const struct h1codec_ops ops = {
+static const struct stream_ops ops = {
 	on_interim, on_head, on_body, on_end, on_error,
 };
 
@@ -110,7 +111,10 @@ setup(void)
 	ck_assert_msg(up != NULL, "upstream_new");
 	up->pooled = true;
 	up->connected = true;
-	ck_assert_int_eq(h1codec_init(&codec, &ops, NULL), 0);
+	up->codec = h1codec_new(up);
+	ck_assert_msg(up->codec != NULL, "h1codec_new");
+	stream = codec_open(up->codec, &ops, NULL);
+	ck_assert_msg(stream != NULL, "codec_open");
 	head = evbuffer_new();
 	evbuffer_add_printf(head, "GET / HTTP/1.1\r\nHost: o\r\n\r\n");
 	bufferevent_enable(pair[1], EV_READ | EV_WRITE);
@@ -119,7 +123,8 @@ setup(void)
 static void
 teardown(void)
 {
-	h1codec_clear(&codec);
+	if (stream != NULL)
+		stream_close(stream);
 	evbuffer_free(head);
 	upstream_close(up, "test over");
 	if (pair[1] != NULL)
@@ -142,14 +147,16 @@ start(bool head_request)
 	char req[128];
 	size_t n;
 
-	h1codec_start(&codec, up, head, NULL, head_request, 8192,
-	    10 * 1000000);
+	struct stream_request rq = { head, NULL, head_request, 8192,
+	    10 * 1000000 };
+
+	stream_send(stream, &rq);
 	run();
 	n = evbuffer_remove(bufferevent_get_input(pair[1]), req,
 	    sizeof(req) - 1);
 	req[n] = '\0';
 	ck_assert_str_eq(req, "GET / HTTP/1.1\r\nHost: o\r\n\r\n");
-	ck_assert_msg(!h1codec_request_unsent(&codec), "request sent");
+	ck_assert_msg(!stream_request_unsent(stream), "request sent");
 }
 
 /* The origin closes its side: a pair says so with BEV_FINISHED. */
@@ -230,7 +237,7 @@ START_TEST(test_closed_before_any_byte)
 {
 	start(false);
 	origin_close();
-	ck_assert_msg(seen.done && seen.error == H1CODEC_CLOSED, "%s", seen.log);
+	ck_assert_msg(seen.done && seen.error == STREAM_CLOSED, "%s", seen.log);
 }
 END_TEST
 
@@ -240,7 +247,7 @@ START_TEST(test_closed_mid_head)
 	start(false);
 	origin("HTTP/1.1 200 OK\r\nContent-");
 	origin_close();
-	ck_assert_msg(seen.done && seen.error == H1CODEC_BROKEN, "%s", seen.log);
+	ck_assert_msg(seen.done && seen.error == STREAM_BROKEN, "%s", seen.log);
 }
 END_TEST
 
@@ -259,7 +266,7 @@ START_TEST(test_bad_response)
 {
 	start(false);
 	origin("HTTP/1.1 2x0 OK\r\n\r\n");
-	ck_assert_msg(seen.done && seen.error == H1CODEC_BROKEN &&
+	ck_assert_msg(seen.done && seen.error == STREAM_BROKEN &&
 	    strstr(seen.log, "bad response from origin") != NULL, "%s",
 	    seen.log);
 }
@@ -269,7 +276,7 @@ START_TEST(test_bad_chunk)
 {
 	start(false);
 	origin("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n");
-	ck_assert_msg(seen.done && seen.error == H1CODEC_BROKEN, "%s", seen.log);
+	ck_assert_msg(seen.done && seen.error == STREAM_BROKEN, "%s", seen.log);
 }
 END_TEST
 
@@ -290,7 +297,7 @@ START_TEST(test_too_many_interim)
 		origin("HTTP/1.1 102 Processing\r\n\r\n");
 	ck_assert_msg(!seen.done, "32 interim responses are fine: %s", seen.log);
 	origin("HTTP/1.1 102 Processing\r\n\r\n");
-	ck_assert_msg(seen.done && seen.error == H1CODEC_BROKEN &&
+	ck_assert_msg(seen.done && seen.error == STREAM_BROKEN &&
 	    strstr(seen.log, "too many interim responses") != NULL, "%s",
 	    seen.log + strlen(seen.log) - 60);
 }
@@ -312,14 +319,47 @@ START_TEST(test_pause)
 {
 	start(false);
 	origin("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nabc");
-	h1codec_pause(&codec, true);
+	stream_pause(stream, true);
 	origin("def");
 	ck_assert_str_eq(seen.log, "head 200");
 	ck_assert_uint_eq(seen.body_len, 3);
-	h1codec_pause(&codec, false);
+	stream_pause(stream, false);
 	run();
 	ck_assert_str_eq(seen.log, "head 200,end reusable");
 	ck_assert_uint_eq(seen.body_len, 6);
+}
+END_TEST
+
+/* HTTP/1.1 carries one exchange at a time: no second stream while one is open. */
+START_TEST(test_one_stream_at_a_time)
+{
+	ck_assert_msg(codec_open(up->codec, &ops, NULL) == NULL,
+	    "no second stream while one is open");
+	stream_close(stream);
+	stream = codec_open(up->codec, &ops, NULL);
+	ck_assert_msg(stream != NULL, "a stream again once it is closed");
+}
+END_TEST
+
+/*
+ * The codec is the connection's: the next stream on it starts from a
+ * clean state (framing, interim count), whatever the last one left.
+ */
+START_TEST(test_next_stream)
+{
+	start(false);
+	origin("HTTP/1.1 103 Early Hints\r\n\r\n"
+	    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "3\r\nabc\r\n0\r\n\r\n");
+	ck_assert_str_eq(seen.log, "interim 103,head 200,end reusable");
+	stream_close(stream);
+	memset(&seen, 0, sizeof(seen));
+	stream = codec_open(up->codec, &ops, NULL);
+	ck_assert_msg(stream != NULL, "codec_open");
+	start(false);
+	origin("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi");
+	ck_assert_str_eq(seen.log, "head 200,end reusable");
+	ck_assert_uint_eq(seen.body_len, 2);
 }
 END_TEST
 
@@ -344,6 +384,8 @@ h1codec_suite(void)
 	tcase_add_test(tc, test_too_many_interim);
 	tcase_add_test(tc, test_stop_at_head);
 	tcase_add_test(tc, test_pause);
+	tcase_add_test(tc, test_one_stream_at_a_time);
+	tcase_add_test(tc, test_next_stream);
 	suite_add_tcase(s, tc);
 	return s;
 }
