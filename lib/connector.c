@@ -30,6 +30,7 @@ struct connector {
 	struct dnscache *dnscache;
 	struct pool *pool;
 	struct stats *stats;
+	upstream_dial_fn dial;
 };
 
 /* One request for a connection; owned by the connector until it ends. */
@@ -73,7 +74,14 @@ connector_new(struct event_base *base, struct evdns_base *dns,
 	cn->dnscache = dnscache;
 	cn->pool = pool;
 	cn->stats = stats;
+	cn->dial = upstream_connect;
 	return cn;
+}
+
+void
+connector_set_dial(struct connector *cn, upstream_dial_fn dial)
+{
+	cn->dial = dial;
 }
 
 void
@@ -126,7 +134,7 @@ connect_next(struct connect_req *req)
 	while (req->route_i < req->n_routes) {
 		struct route *r = &req->routes[req->route_i];
 
-		req->up = upstream_connect(cn->base, cn->pool, &req->address, r,
+		req->up = cn->dial(cn->base, cn->pool, &req->address, r,
 		    req->p.connect_timeout, &connecting_ops, req, &error);
 		if (req->up != NULL)
 			return;

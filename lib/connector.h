@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "address.h"
+#include "upstream.h"
 
 struct dnscache;
 struct event_base;
@@ -55,6 +56,11 @@ typedef void (*connector_cb)(const struct connect_result *res, void *arg);
 struct connector *connector_new(struct event_base *base,
     struct evdns_base *dns, struct dnscache *dnscache, struct pool *pool,
     struct stats *stats);
+/*
+ * Connects through dial instead of upstream_connect(): a test's fake
+ * transport, which reports through the ops it is given as a socket would.
+ */
+void connector_set_dial(struct connector *cn, upstream_dial_fn dial);
 /* Cancels nothing: every request must be finished or cancelled first. */
 void connector_free(struct connector *cn);
 

@@ -71,6 +71,15 @@ struct upstream *upstream_connect(struct event_base *base, struct pool *pool,
     int *error);
 
 /*
+ * How a connector opens a transport: upstream_connect() for sockets; a
+ * test passes a fake one (connector_set_dial()).
+ */
+typedef struct upstream *(*upstream_dial_fn)(struct event_base *base,
+    struct pool *pool, const struct address *addr, const struct route *route,
+    int64_t connect_timeout, const struct upstream_ops *ops, void *arg,
+    int *error);
+
+/*
  * A codec's stream uses up from now on: reads and events go to ops
  * (on_read, on_event) with arg; read_timeout (usec) of silence from the
  * origin is an error.

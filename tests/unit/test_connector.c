@@ -1,10 +1,15 @@
 /*
- * test_connector.c - unit tests of lib/connector.c on a real event loop
- * and loopback sockets: a pooled connection comes back at once, an IP
- * literal is connected without the resolver, a refused route is tried
- * after the others and counted, a dead route makes a 502 that names it,
- * the DNS cache is used, a retry never gets a pooled connection, and a
- * cancelled request calls nobody back and leaks nothing.
+ * test_connector.c - unit tests of lib/connector.c driven by a fake
+ * transport: the connector dials through fake_dial(), which makes each
+ * connection one end of a bufferevent pair (no socket) and reports how
+ * the connect went as libevent would, by the route's address:
+ * 127.0.0.1 connects, 127.0.0.2 is refused after a loop turn, 127.0.0.3
+ * times out, 127.0.0.4 fails at once.  A pooled connection comes back at
+ * once, an IP literal is connected without the resolver, a failed route
+ * is tried after the others and counted, a dead route makes a 502 that
+ * names it and a timeout a 504, the DNS cache is used, a retry never gets
+ * a pooled connection, and a cancelled request calls nobody back and
+ * leaks nothing.  Only the resolver case asks a (dead) name server.
  */
 #include <check.h>
 #include <errno.h>
@@ -18,7 +23,7 @@
 
 #include <event2/dns.h>
 #include <event2/event.h>
-#include <event2/listener.h>
+#include <event2/bufferevent.h>
 
 #include "clock.h"
 #include "connector.h"
@@ -36,11 +41,12 @@ static struct pool *pool;
 static struct stats stats;
 static struct connector *cn;
 static struct owner *owner;
-static struct evconnlistener *lev;
-static uint16_t port;		/* lev's */
-static uint16_t dead_port;	/* nothing listens there */
-static int accepted;
-static int accepted_fds[8];
+static const uint16_t port = 8080;
+static uint16_t dead_port;	/* nothing listens there: the name server */
+
+/* The origin's ends of the fake connections, freed at teardown. */
+static struct bufferevent *origin_ends[32];
+static int dials;
 
 /* What the callback saw. */
 static struct {
@@ -61,15 +67,40 @@ on_result(const struct connect_result *res, void *arg)
 	snprintf(got.why, sizeof(got.why), "%s", res->why ? res->why : "");
 }
 
-/* Accepted sockets stay open (a closed one would fail the clean check). */
-static void
-on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-    int len, void *arg)
+/*
+ * The fake transport: an upstream on one end of a pair, whose connect
+ * ends as the route's address says, through the upstream's own event
+ * callback (deferred, as a socket's would come from the loop).
+ */
+static struct upstream *
+fake_dial(struct event_base *b, struct pool *p, const struct address *addr,
+    const struct route *route, int64_t connect_timeout,
+    const struct upstream_ops *uops, void *arg, int *error)
 {
-	if (accepted < (int)(sizeof(accepted_fds) / sizeof(accepted_fds[0])))
-		accepted_fds[accepted++] = fd;
-	else
-		close(fd);
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)&route->addr;
+	uint32_t ip = ntohl(sin->sin_addr.s_addr) & 0xff;
+	struct bufferevent *pair[2];
+	struct upstream *up;
+	short what;
+
+	dials++;
+	if (ip == 4) {
+		*error = ENETUNREACH;
+		return NULL;
+	}
+	ck_assert_int_eq(bufferevent_pair_new(b, 0, pair), 0);
+	ck_assert_msg(dials <= (int)(sizeof(origin_ends) /
+	    sizeof(origin_ends[0])), "dials fit");
+	origin_ends[dials - 1] = pair[1];
+	up = upstream_new(pair[0], p, addr, route);
+	ck_assert_msg(up != NULL, "upstream_new");
+	up->ops = uops;
+	up->arg = arg;
+	what = ip == 1 ? BEV_EVENT_CONNECTED : ip == 3 ?
+	    BEV_EVENT_TIMEOUT | BEV_EVENT_WRITING :
+	    BEV_EVENT_ERROR | BEV_EVENT_WRITING;
+	bufferevent_trigger_event(pair[0], what, BEV_TRIG_DEFER_CALLBACKS);
+	return up;
 }
 
 static uint16_t
@@ -123,7 +154,6 @@ static void
 setup(void)
 {
 	struct pool_params params;
-	struct sockaddr_in sin;
 
 	memset(&params, 0, sizeof(params));
 	params.max_idle = 8;
@@ -136,7 +166,6 @@ setup(void)
 	event_set_log_callback(quiet);
 	memset(&stats, 0, sizeof(stats));
 	memset(&got, 0, sizeof(got));
-	accepted = 0;
 	base = event_base_new();
 	dns = evdns_base_new(base, 0);
 	dnscache = dnscache_new(16);
@@ -145,14 +174,9 @@ setup(void)
 	owner = owner_new("GET", "/", 0);
 	ck_assert_msg(base && dns && dnscache && pool && cn && owner, "set-up");
 
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	lev = evconnlistener_new_bind(base, on_accept, NULL,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 16,
-	    (struct sockaddr *)&sin, sizeof(sin));
-	ck_assert_msg(lev != NULL, "listens");
-	port = bound_port(evconnlistener_get_fd(lev));
+	connector_set_dial(cn, fake_dial);
+	dials = 0;
+	memset(origin_ends, 0, sizeof(origin_ends));
 	dead_port = free_port();
 	/* A name server nobody runs, on loopback: lookups fail fast. */
 	{
@@ -170,12 +194,12 @@ teardown(void)
 {
 	connector_free(cn);
 	pool_free(pool);
-	for (int i = 0; i < accepted; i++)
-		close(accepted_fds[i]);
+	for (int i = 0; i < dials; i++)
+		if (origin_ends[i] != NULL)
+			bufferevent_free(origin_ends[i]);
 	owner_kill(owner);
 	owner_unref(owner);
 	dnscache_free(dnscache);
-	evconnlistener_free(lev);
 	evdns_base_free(dns, 0);
 	event_base_free(base);
 }
@@ -258,7 +282,7 @@ END_TEST
 START_TEST(test_refused)
 {
 	struct address a;
-	struct connect_params cp = params_for(&a, "127.0.0.1", dead_port);
+	struct connect_params cp = params_for(&a, "127.0.0.2", port);
 	char want[64];
 
 	connector_connect(cn, &cp, on_result, NULL);
@@ -266,8 +290,8 @@ START_TEST(test_refused)
 	ck_assert_int_eq(got.calls, 1);
 	ck_assert_msg(got.up == NULL, "no connection");
 	ck_assert_int_eq(got.status, 502);
-	snprintf(want, sizeof(want), "cannot connect to 127.0.0.1:%u: ",
-	    dead_port);
+	snprintf(want, sizeof(want), "cannot connect to 127.0.0.2:%u: ",
+	    port);
 	ck_assert_msg(strncmp(got.why, want, strlen(want)) == 0,
 	    "why names it: %s", got.why);
 	ck_assert_uint_eq(stats.route_failures, 1);
@@ -288,7 +312,6 @@ START_TEST(test_routes_in_order)
 	    route_to("127.0.0.1", port) }, out[2];
 	int64_t now = clock_now();
 
-	/* 127.0.0.2:port: nothing listens there (the listener is on .1). */
 	dnscache_put(dnscache, "origin.test", port, rs, 2,
 	    now + 60 * USEC_PER_SEC, now);
 	connector_connect(cn, &cp, on_result, NULL);
@@ -304,6 +327,62 @@ START_TEST(test_routes_in_order)
 	out[1] = rs[1];
 	routedb_order(pool_routedb(pool), out, 2, clock_now());
 	ck_assert_msg(route_equal(&out[0], &rs[1]), "the failed route goes last");
+}
+END_TEST
+
+/* A connect that times out: 504, the route counted as failed. */
+START_TEST(test_connect_timeout)
+{
+	struct address a;
+	struct connect_params cp = params_for(&a, "127.0.0.3", port);
+	char want[64];
+
+	ck_assert_msg(connector_connect(cn, &cp, on_result, NULL) != NULL,
+	    "pending");
+	run_until_called();
+	ck_assert_int_eq(got.calls, 1);
+	ck_assert_int_eq(got.status, 504);
+	snprintf(want, sizeof(want), "connect to 127.0.0.3:%u timed out", port);
+	ck_assert_str_eq(got.why, want);
+	ck_assert_uint_eq(stats.route_failures, 1);
+	ck_assert_uint_eq(pool_counts(pool)->opened, 0);
+}
+END_TEST
+
+/*
+ * Routes that fail at once, later, and by timing out come before one
+ * that works: each is dialled once, in order, and counted; the last
+ * connects.  A single route failing at once is a 502 before
+ * connector_connect() returns.
+ */
+START_TEST(test_every_failure_then_success)
+{
+	struct address a;
+	struct connect_params cp = params_for(&a, "origin.test", port);
+	struct route rs[4] = { route_to("127.0.0.4", port),
+	    route_to("127.0.0.2", port), route_to("127.0.0.3", port),
+	    route_to("127.0.0.1", port) };
+	int64_t now = clock_now();
+
+	dnscache_put(dnscache, "origin.test", port, rs, 4,
+	    now + 60 * USEC_PER_SEC, now);
+	connector_connect(cn, &cp, on_result, NULL);
+	run_until_called();
+	ck_assert_msg(got.up != NULL, "the fourth route connected: %s", got.why);
+	ck_assert_msg(route_equal(&got.up->pc.route, &rs[3]), "route 4");
+	ck_assert_int_eq(dials, 4);
+	ck_assert_uint_eq(stats.route_failures, 3);
+	ck_assert_msg(got.up->codec != NULL, "a codec chosen");
+	upstream_release(got.up, owner, false, POOL_EVICT_NOT_REUSABLE);
+
+	memset(&got, 0, sizeof(got));
+	cp = params_for(&a, "127.0.0.4", port);
+	ck_assert_msg(connector_connect(cn, &cp, on_result, NULL) == NULL,
+	    "nothing pending");
+	ck_assert_int_eq(got.calls, 1);
+	ck_assert_int_eq(got.status, 502);
+	ck_assert_msg(strstr(got.why, strerror(ENETUNREACH)) != NULL,
+	    "why: %s", got.why);
 }
 END_TEST
 
@@ -338,6 +417,7 @@ START_TEST(test_cancel)
 	while (clock_now() < end)
 		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
 	ck_assert_int_eq(got.calls, 0);
+	ck_assert_int_eq(dials, 1);
 	ck_assert_uint_eq(pool_counts(pool)->opened, 0);
 }
 END_TEST
@@ -374,6 +454,8 @@ connector_suite(void)
 	tcase_add_test(tc, test_literal_connects);
 	tcase_add_test(tc, test_refused);
 	tcase_add_test(tc, test_routes_in_order);
+	tcase_add_test(tc, test_connect_timeout);
+	tcase_add_test(tc, test_every_failure_then_success);
 	tcase_add_test(tc, test_unresolvable);
 	tcase_add_test(tc, test_cancel);
 	tcase_add_test(tc, test_cancel_resolving);
