@@ -596,11 +596,12 @@ write_origin_head(struct headers_writer *w, int minor,
 	headers_write(w, "\r\n", 2);
 	http1_conn_tokens(r, &tok);
 	for (f = r->fields; f < r->fields + r->n_fields; f++) {
-		if (headers_is_hop_by_hop(f->name, &tok))
+		if (headers_is_hop_by_hop_len(f->name, f->name_len, &tok))
 			continue;
 		if (!has_date && HTTP1_FIELD_IS(f, "Date", 4))
 			has_date = true;
-		headers_write_field(w, f->name, f->value);
+		headers_write_field_len(w, f->name, f->name_len, f->value,
+		    strlen(f->value));
 	}
 	return has_date;
 }

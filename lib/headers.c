@@ -132,19 +132,30 @@ bool
 headers_is_hop_by_hop(const char *name,
     const struct headers_conn_tokens *tok)
 {
-	size_t i, len = strlen(name);
+	return headers_is_hop_by_hop_len(name, strlen(name), tok);
+}
+
+bool
+headers_is_hop_by_hop_len(const char *name, size_t len,
+    const struct headers_conn_tokens *tok)
+{
+	size_t i;
 
 	if (len < sizeof(hop_by_len) / sizeof(hop_by_len[0])) {
 		for (i = 0; i < 2 && hop_by_len[len][i] != NULL; i++)
-			if (strcasecmp(name, hop_by_len[len][i]) == 0)
+			if (strncasecmp(name, hop_by_len[len][i], len) == 0)
 				return true;
 	}
-	if (len == 4 && strcasecmp(name, "Host") == 0)
+	if (len == 4 && strncasecmp(name, "Host", 4) == 0)
 		return false;
 	if (tok == NULL)
 		return false;
+	/* A token is shorter than its slot: a longer name is none of them. */
+	if (len >= sizeof(tok->names[0]))
+		return false;
 	for (i = 0; i < tok->n; i++) {
-		if (strcasecmp(name, tok->names[i]) == 0)
+		if (strncasecmp(name, tok->names[i], len) == 0 &&
+		    tok->names[i][len] == '\0')
 			return true;
 	}
 	return false;
@@ -229,8 +240,31 @@ void
 headers_write_field(struct headers_writer *w, const char *name,
     const char *value)
 {
-	headers_write_str(w, name);
-	headers_write(w, ": ", 2);
-	headers_write_str(w, value);
-	headers_write(w, "\r\n", 2);
+	headers_write_field_len(w, name, strlen(name), value, strlen(value));
+}
+
+void
+headers_write_field_len(struct headers_writer *w, const char *name,
+    size_t name_len, const char *value, size_t value_len)
+{
+	char *p;
+
+	/* One capacity check per field: a head is mostly fields. */
+	if (w->len + name_len + value_len + 4 > sizeof(w->buf)) {
+		headers_write(w, name, name_len);
+		headers_write(w, ": ", 2);
+		headers_write(w, value, value_len);
+		headers_write(w, "\r\n", 2);
+		return;
+	}
+	p = w->buf + w->len;
+	memcpy(p, name, name_len);
+	p += name_len;
+	*p++ = ':';
+	*p++ = ' ';
+	memcpy(p, value, value_len);
+	p += value_len;
+	*p++ = '\r';
+	*p++ = '\n';
+	w->len = (size_t)(p - w->buf);
 }

@@ -39,6 +39,9 @@ void headers_conn_tokens_add(struct headers_conn_tokens *tok,
 /* True when a field with this name must not be forwarded (see above). */
 bool headers_is_hop_by_hop(const char *name,
     const struct headers_conn_tokens *tok);
+/* The same for a name whose length is known. */
+bool headers_is_hop_by_hop_len(const char *name, size_t len,
+    const struct headers_conn_tokens *tok);
 
 /*
  * Finds the next element of a comma list at *p, OWS-trimmed, sets *start
@@ -80,6 +83,9 @@ size_t headers_format_u64(char *buf, uint64_t v);
 /* "name: value" CRLF. */
 void headers_write_field(struct headers_writer *w, const char *name,
     const char *value);
+/* The same with the lengths known (a parsed head's spans). */
+void headers_write_field_len(struct headers_writer *w, const char *name,
+    size_t name_len, const char *value, size_t value_len);
 /* Hands what is gathered to out. */
 void headers_writer_flush(struct headers_writer *w);
 

@@ -283,6 +283,56 @@ START_TEST(test_writer)
 }
 END_TEST
 
+/*
+ * Names given by length (a parsed head's spans) are matched by exactly
+ * that many bytes: a listed name is not matched by a longer or shorter
+ * one, and a name longer than any token matches none.
+ */
+START_TEST(test_names_by_length)
+{
+	struct headers_conn_tokens tok;
+	static char longname[200];
+
+	headers_conn_tokens_reset(&tok);
+	headers_conn_tokens_add(&tok, "X-Secret, keep-alive");
+	ck_assert(headers_is_hop_by_hop_len("X-SECRET: v", 8, &tok));
+	ck_assert(!headers_is_hop_by_hop_len("X-Secret-2", 10, &tok));
+	ck_assert(!headers_is_hop_by_hop_len("X-Secre", 7, &tok));
+	ck_assert(headers_is_hop_by_hop_len("Upgrade-Insecure", 7, &tok));
+	ck_assert(!headers_is_hop_by_hop_len("Upgrade-Insecure", 16, &tok));
+	ck_assert(!headers_is_hop_by_hop_len("Host", 4, &tok));
+	memset(longname, 'x', sizeof(longname) - 1);
+	ck_assert(!headers_is_hop_by_hop_len(longname, sizeof(longname) - 1,
+	    &tok));
+}
+END_TEST
+
+/* A field by lengths: one piece when it fits, in order when it does not. */
+START_TEST(test_write_field_len)
+{
+	struct evbuffer *out = evbuffer_new();
+	struct headers_writer w;
+	static char big[HEADERS_WRITER_BUF];
+	size_t n;
+	char *flat;
+
+	headers_writer_init(&w, out);
+	headers_write_field_len(&w, "Server: x", 6, "nginx\r\n", 5);
+	memset(big, 'v', sizeof(big));
+	headers_write_field_len(&w, "Big", 3, big, sizeof(big));
+	headers_write_field_len(&w, "A", 1, "b", 1);
+	headers_writer_flush(&w);
+	n = evbuffer_get_length(out);
+	flat = (char *)evbuffer_pullup(out, -1);
+	ck_assert_uint_eq(n, 15 + 5 + sizeof(big) + 2 + 6);
+	ck_assert_msg(memcmp(flat, "Server: nginx\r\nBig: vv", 22) == 0,
+	    "start: %.22s", flat);
+	ck_assert_msg(memcmp(flat + n - 9, "v\r\nA: b\r\n", 9) == 0,
+	    "end in order");
+	evbuffer_free(out);
+}
+END_TEST
+
 /* One test case per behaviour, each in its own process. */
 static Suite *
 headers_suite(void)
@@ -304,6 +354,8 @@ headers_suite(void)
 		{ "host_protected", test_host_protected },
 		{ "list_has", test_list_has },
 		{ "writer", test_writer },
+		{ "names_by_length", test_names_by_length },
+		{ "write_field_len", test_write_field_len },
 	};
 	size_t i;
 
