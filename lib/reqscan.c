@@ -115,38 +115,54 @@ enum value {
 #define C_HEX		0x20
 #define C_ALPHA		0x40
 #define C_SCHEME	0x80	/* ALPHA / DIGIT / "+" / "-" / "." */
+#define C_REGNAME	0x100	/* a reg-name byte but "%": unreserved / sub-delims */
 #define C_VALUE		(C_VCHAR | C_OBS | C_WS)
 
 #define VT	(C_VCHAR | C_TCHAR)
 #define VTS	(C_VCHAR | C_TCHAR | C_SCHEME)
-static const unsigned char cls[256] = {
+#define VR	(C_VCHAR | C_REGNAME)
+#define VTR	(C_VCHAR | C_TCHAR | C_REGNAME)
+#define VTSR	(C_VCHAR | C_TCHAR | C_SCHEME | C_REGNAME)
+static const unsigned short cls[256] = {
 	['\t'] = C_WS,
 	[' '] = C_WS,
-	['!'] = VT,
+	['!'] = VTR,
 	['"'] = C_VCHAR,
-	['#' ... '\''] = VT,
-	['(' ... ')'] = C_VCHAR,
-	['*'] = VT,
-	['+'] = VTS,
-	[','] = C_VCHAR,
-	['-' ... '.'] = VTS,
+	['#'] = VT,
+	['$'] = VTR,
+	['%'] = VT,
+	['&' ... '\''] = VTR,
+	['(' ... ')'] = VR,
+	['*'] = VTR,
+	['+'] = VTSR,
+	[','] = VR,
+	['-' ... '.'] = VTSR,
 	['/'] = C_VCHAR,
-	['0' ... '9'] = VTS | C_DIGIT | C_HEX,
-	[':' ... '@'] = C_VCHAR,
-	['A' ... 'F'] = VTS | C_ALPHA | C_HEX,
-	['G' ... 'Z'] = VTS | C_ALPHA,
+	['0' ... '9'] = VTSR | C_DIGIT | C_HEX,
+	[':'] = C_VCHAR,
+	[';'] = VR,
+	['<'] = C_VCHAR,
+	['='] = VR,
+	['>' ... '@'] = C_VCHAR,
+	['A' ... 'F'] = VTSR | C_ALPHA | C_HEX,
+	['G' ... 'Z'] = VTSR | C_ALPHA,
 	['[' ... ']'] = C_VCHAR,
-	['^' ... '`'] = VT,
-	['a' ... 'f'] = VTS | C_ALPHA | C_HEX,
-	['g' ... 'z'] = VTS | C_ALPHA,
+	['^'] = VT,
+	['_'] = VTR,
+	['`'] = VT,
+	['a' ... 'f'] = VTSR | C_ALPHA | C_HEX,
+	['g' ... 'z'] = VTSR | C_ALPHA,
 	['{'] = C_VCHAR,
 	['|'] = VT,
 	['}'] = C_VCHAR,
-	['~'] = VT,
+	['~'] = VTR,
 	[0x80 ... 0xff] = C_OBS,
 };
 #undef VT
 #undef VTS
+#undef VR
+#undef VTR
+#undef VTSR
 
 #define MAX_CL_DIGITS		18	/* < 10^18 fits any uint64_t sum below */
 #define MAX_CHUNK_DIGITS	15	/* < 2^60 */
@@ -274,8 +290,7 @@ authority_byte(struct reqscan *s, unsigned char c)
 		}
 		else if (c == '@')
 			return bad(s, 400, "user info in request target");
-		else if (!(cls[c] & (C_ALPHA | C_DIGIT)) &&
-		    strchr("-._~!$&'()*+,;=", c) == NULL)
+		else if (!(cls[c] & C_REGNAME))
 			return bad(s, 400, "invalid character in target host");
 		else
 			s->digits = 1;
@@ -665,6 +680,98 @@ size_end(struct reqscan *s)
 }
 
 /*
+ * How many bytes from p[i] on, up to p[n], are of class mask: at most as
+ * many as the head still has room for.  The runs below take them without
+ * a state step each, so they must be bytes whose step would change
+ * nothing but the count.
+ */
+static size_t
+head_run(const struct reqscan *s, const unsigned char *p, size_t i,
+    size_t n, unsigned int mask)
+{
+	size_t room = s->limits.max_header_size - s->head_len;
+	size_t end = n - i > room ? i + room : n;
+	size_t j;
+
+	for (j = i; j < end && (cls[p[j]] & mask); j++)
+		;
+	return j - i;
+}
+
+/* Appends the token bytes p[0..len) (a method, or a name lower-cased). */
+static void
+token_add(struct reqscan *s, const unsigned char *p, size_t len, bool lower)
+{
+	size_t k;
+
+	for (k = 0; k < len && s->token_len < sizeof(s->token); k++)
+		s->token[s->token_len++] = (char)(lower && p[k] >= 'A' &&
+		    p[k] <= 'Z' ? p[k] | 0x20 : p[k]);
+	/* One past the end says "too long". */
+	if (k < len)
+		s->token_len = sizeof(s->token) + 1;
+}
+
+/*
+ * After a target byte: the bytes from p[i] on that keep the target in its
+ * sub-state, taken at once (those of an absolute-form target, mostly).
+ * Returns how many.
+ */
+static size_t
+target_run(struct reqscan *s, const unsigned char *p, size_t i, size_t n)
+{
+	size_t r = 0, end;
+	unsigned int port;
+
+	switch (s->sub) {
+	case T_REST:
+		r = head_run(s, p, i, n, C_VCHAR);
+		break;
+	case T_SCHEME:
+		r = head_run(s, p, i, n, C_SCHEME);
+		break;
+	case T_AUTH:
+		if ((r = head_run(s, p, i, n, C_REGNAME)) > 0)
+			s->digits = 1;
+		break;
+	case T_AUTH_PORT:
+		/* Up to the digit that would overflow: that one fails by itself. */
+		end = head_run(s, p, i, n, C_DIGIT);
+		for (port = s->port; r < end; r++) {
+			if (port * 10 + (unsigned int)(p[i + r] - '0') > 65535)
+				break;
+			port = port * 10 + (unsigned int)(p[i + r] - '0');
+		}
+		s->port = port;
+		break;
+	}
+	s->head_len += r;
+	return r;
+}
+
+/*
+ * "HTTP/1.0" or "HTTP/1.1" and CRLF whole at p[0..n): takes it at once
+ * when version_byte() would take it byte by byte without a complaint (the
+ * first byte is counted).  Returns the bytes taken, 0 or 10.
+ */
+static size_t
+version_line(struct reqscan *s, const unsigned char *p, size_t n)
+{
+	if (s->digits != 0 || n < 10 ||
+	    s->limits.max_header_size - s->head_len < 9 ||
+	    s->head_len + 9 < REQUEST_LINE_MIN + 2 ||
+	    memcmp(p, "HTTP/1.", 7) != 0 || (p[7] != '0' && p[7] != '1') ||
+	    p[8] != '\r' || p[9] != '\n')
+		return 0;
+	s->major = 1;
+	s->minor = p[7] - '0';
+	s->digits = 10;
+	s->head_len += 9;
+	s->state = S_FIELD;
+	return 10;
+}
+
+/*
  * Scans n bytes, one state step per byte except
  * for runs of plain target or value bytes.  Stops after the byte that asks
  * for an action; *used is the number of bytes scanned.
@@ -672,7 +779,7 @@ size_end(struct reqscan *s)
 static int
 scan(struct reqscan *s, const unsigned char *p, size_t n, size_t *used)
 {
-	size_t i = 0, j, end, room;
+	size_t i = 0, j;
 	int a = A_MORE;
 	unsigned char c;
 
@@ -707,10 +814,12 @@ scan(struct reqscan *s, const unsigned char *p, size_t n, size_t *used)
 
 		case S_METHOD:
 			if (cls[c] & C_TCHAR) {
-				if (s->token_len < sizeof(s->token))
-					s->token[s->token_len] = (char)c;
-				if (s->token_len <= sizeof(s->token))
-					s->token_len++;
+				/* c is counted; take the run that follows. */
+				j = head_run(s, p, i + 1, n, C_TCHAR);
+				token_add(s, p + i, j + 1, false);
+				s->head_len += j;
+				i += j + 1;
+				continue;
 			} else if (c == ' ') {
 				a = method_end(s);
 				s->state = S_TARGET;
@@ -718,26 +827,23 @@ scan(struct reqscan *s, const unsigned char *p, size_t n, size_t *used)
 				a = bad(s, 400, "invalid character in method");
 			break;
 		case S_TARGET:
-			if (s->sub == T_REST && (cls[c] & C_VCHAR)) {
-				/* c is counted; take the run that follows. */
-				room = s->limits.max_header_size - s->head_len;
-				end = n - (i + 1) > room ? i + 1 + room : n;
-				for (j = i + 1; j < end && (cls[p[j]] & C_VCHAR); j++)
-					;
-				s->head_len += j - (i + 1);
-				i = j;
-				continue;
-			}
 			if (c == ' ') {
 				a = target_end(s);
 				s->state = S_VERSION;
 			} else if (!(cls[c] & C_VCHAR))
 				a = bad(s, 400,
 				    "invalid character in request target");
-			else
-				a = target_byte(s, c);
+			else if ((a = target_byte(s, c)) == A_MORE) {
+				i++;
+				i += target_run(s, p, i, n);
+				continue;
+			}
 			break;
 		case S_VERSION:
+			if ((j = version_line(s, p + i, n - i)) > 0) {
+				i += j;
+				continue;
+			}
 			a = version_byte(s, c);
 			break;
 
@@ -751,20 +857,24 @@ scan(struct reqscan *s, const unsigned char *p, size_t n, size_t *used)
 			else if (c == ':')
 				a = bad(s, 400, "empty header name");
 			else if (cls[c] & C_TCHAR) {
-				s->token[0] = (char)(c >= 'A' && c <= 'Z' ?
-				    c | 0x20 : c);
-				s->token_len = 1;
+				s->token_len = 0;
 				s->state = S_NAME;
+				/* c is counted; take the run that follows. */
+				j = head_run(s, p, i + 1, n, C_TCHAR);
+				token_add(s, p + i, j + 1, true);
+				s->head_len += j;
+				i += j + 1;
+				continue;
 			} else
 				a = bad(s, 400, "invalid character in header name");
 			break;
 		case S_NAME:
 			if (cls[c] & C_TCHAR) {
-				if (s->token_len < sizeof(s->token))
-					s->token[s->token_len] = (char)(c >= 'A' &&
-					    c <= 'Z' ? c | 0x20 : c);
-				if (s->token_len <= sizeof(s->token))
-					s->token_len++;
+				j = head_run(s, p, i + 1, n, C_TCHAR);
+				token_add(s, p + i, j + 1, true);
+				s->head_len += j;
+				i += j + 1;
+				continue;
 			} else if (c == ':') {
 				a = name_end(s);
 				s->state = S_VALUE;
@@ -776,14 +886,17 @@ scan(struct reqscan *s, const unsigned char *p, size_t n, size_t *used)
 				a = bad(s, 400, "invalid character in header name");
 			break;
 		case S_VALUE:
-			if (s->field == F_OTHER && (cls[c] & C_VALUE)) {
+			/*
+			 * Of a Host value only emptiness matters: once a word
+			 * began, every value byte leaves it as it is.
+			 */
+			if ((s->field == F_OTHER ||
+			    (s->field == F_HOST && s->sub == V_WORD)) &&
+			    (cls[c] & C_VALUE)) {
 				/* c is counted; take the run that follows. */
-				room = s->limits.max_header_size - s->head_len;
-				end = n - (i + 1) > room ? i + 1 + room : n;
-				for (j = i + 1; j < end && (cls[p[j]] & C_VALUE); j++)
-					;
-				s->head_len += j - (i + 1);
-				i = j;
+				j = head_run(s, p, i + 1, n, C_VALUE);
+				s->head_len += j;
+				i += j + 1;
 				continue;
 			}
 			if (c == '\r')

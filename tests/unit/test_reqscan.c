@@ -863,6 +863,33 @@ START_TEST(target_authority)
 }
 END_TEST
 
+/*
+ * Every printable byte inside a target host: the scanner takes runs of
+ * host bytes by a class table, which must say exactly what evhttp's
+ * parser allows (unreserved, sub-delims; "%", "[", ":", "@" and the
+ * bytes that end the authority have tests of their own).
+ */
+START_TEST(target_host_bytes)
+{
+	static const char allowed[] = "-._~!$&'()*+,;=";
+	char in[64];
+	int c, len;
+
+	for (c = 0x21; c < 0x7f; c++) {
+		if (strchr("%[:@/?#", c) != NULL)
+			continue;
+		len = snprintf(in, sizeof(in),
+		    "GET http://ab%cd/ HTTP/1.1\r\nHost: x\r\n\r\n", c);
+		if ((c >= '0' && c <= '9') || ((c | 0x20) >= 'a' &&
+		    (c | 0x20) <= 'z') || strchr(allowed, c) != NULL)
+			pass_after(in, (size_t)len);
+		else
+			reject_why(in, (size_t)len, sizeof("GET http://ab") - 1,
+			    400, "invalid character in target host");
+	}
+}
+END_TEST
+
 /* evhttp refuses request lines shorter than "GET / HTTP/1.0" itself. */
 START_TEST(request_line_short)
 {
@@ -1381,6 +1408,7 @@ reqscan_suite(void)
 	tcase_add_test(tc, request_line_bare_lf);
 	tcase_add_test(tc, target_forms);
 	tcase_add_test(tc, target_authority);
+	tcase_add_test(tc, target_host_bytes);
 	tcase_add_test(tc, request_line_short);
 	suite_add_tcase(s, tc);
 
