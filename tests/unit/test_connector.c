@@ -238,6 +238,41 @@ route_to(const char *ip, uint16_t p)
 	return r;
 }
 
+/*
+ * Connects to origin.test, whose routes are n of rs from the DNS cache,
+ * and waits for the callback.
+ */
+static void
+connect_cached(struct connect_params *cp, struct address *a,
+    const struct route *rs, size_t n)
+{
+	int64_t now = clock_now();
+
+	*cp = params_for(a, "origin.test", port);
+	dnscache_put(dnscache, "origin.test", port, rs, n,
+	    now + 60 * USEC_PER_SEC, now);
+	connector_connect(cn, cp, on_result, NULL);
+	run_until_called();
+}
+
+/* A connect to ip fails: status, and why starts with want. */
+static void
+expect_failure(const char *ip, int status, const char *want)
+{
+	struct address a;
+	struct connect_params cp = params_for(&a, ip, port);
+
+	connector_connect(cn, &cp, on_result, NULL);
+	run_until_called();
+	ck_assert_int_eq(got.calls, 1);
+	ck_assert_msg(got.up == NULL, "no connection");
+	ck_assert_int_eq(got.status, status);
+	ck_assert_msg(strncmp(got.why, want, strlen(want)) == 0,
+	    "why names it: %s", got.why);
+	ck_assert_uint_eq(stats.route_failures, 1);
+	ck_assert_uint_eq(pool_counts(pool)->opened, 0);
+}
+
 /* An IP literal: no resolver, a connect, the pool owns the result. */
 START_TEST(test_literal_connects)
 {
@@ -281,21 +316,10 @@ END_TEST
 /* Refused everywhere: 502 naming the target, each route counted. */
 START_TEST(test_refused)
 {
-	struct address a;
-	struct connect_params cp = params_for(&a, "127.0.0.2", port);
 	char want[64];
 
-	connector_connect(cn, &cp, on_result, NULL);
-	run_until_called();
-	ck_assert_int_eq(got.calls, 1);
-	ck_assert_msg(got.up == NULL, "no connection");
-	ck_assert_int_eq(got.status, 502);
-	snprintf(want, sizeof(want), "cannot connect to 127.0.0.2:%u: ",
-	    port);
-	ck_assert_msg(strncmp(got.why, want, strlen(want)) == 0,
-	    "why names it: %s", got.why);
-	ck_assert_uint_eq(stats.route_failures, 1);
-	ck_assert_uint_eq(pool_counts(pool)->opened, 0);
+	snprintf(want, sizeof(want), "cannot connect to 127.0.0.2:%u: ", port);
+	expect_failure("127.0.0.2", 502, want);
 }
 END_TEST
 
@@ -307,15 +331,11 @@ END_TEST
 START_TEST(test_routes_in_order)
 {
 	struct address a;
-	struct connect_params cp = params_for(&a, "origin.test", port);
+	struct connect_params cp;
 	struct route rs[2] = { route_to("127.0.0.2", port),
 	    route_to("127.0.0.1", port) }, out[2];
-	int64_t now = clock_now();
 
-	dnscache_put(dnscache, "origin.test", port, rs, 2,
-	    now + 60 * USEC_PER_SEC, now);
-	connector_connect(cn, &cp, on_result, NULL);
-	run_until_called();
+	connect_cached(&cp, &a, rs, 2);
 	ck_assert_msg(got.up != NULL, "the second route connected: %s", got.why);
 	ck_assert_msg(route_equal(&got.up->pc.route, &rs[1]), "route 2");
 	ck_assert_uint_eq(stats.dns_cache_hits, 1);
@@ -333,19 +353,10 @@ END_TEST
 /* A connect that times out: 504, the route counted as failed. */
 START_TEST(test_connect_timeout)
 {
-	struct address a;
-	struct connect_params cp = params_for(&a, "127.0.0.3", port);
 	char want[64];
 
-	ck_assert_msg(connector_connect(cn, &cp, on_result, NULL) != NULL,
-	    "pending");
-	run_until_called();
-	ck_assert_int_eq(got.calls, 1);
-	ck_assert_int_eq(got.status, 504);
 	snprintf(want, sizeof(want), "connect to 127.0.0.3:%u timed out", port);
-	ck_assert_str_eq(got.why, want);
-	ck_assert_uint_eq(stats.route_failures, 1);
-	ck_assert_uint_eq(pool_counts(pool)->opened, 0);
+	expect_failure("127.0.0.3", 504, want);
 }
 END_TEST
 
@@ -358,16 +369,12 @@ END_TEST
 START_TEST(test_every_failure_then_success)
 {
 	struct address a;
-	struct connect_params cp = params_for(&a, "origin.test", port);
+	struct connect_params cp;
 	struct route rs[4] = { route_to("127.0.0.4", port),
 	    route_to("127.0.0.2", port), route_to("127.0.0.3", port),
 	    route_to("127.0.0.1", port) };
-	int64_t now = clock_now();
 
-	dnscache_put(dnscache, "origin.test", port, rs, 4,
-	    now + 60 * USEC_PER_SEC, now);
-	connector_connect(cn, &cp, on_result, NULL);
-	run_until_called();
+	connect_cached(&cp, &a, rs, 4);
 	ck_assert_msg(got.up != NULL, "the fourth route connected: %s", got.why);
 	ck_assert_msg(route_equal(&got.up->pc.route, &rs[3]), "route 4");
 	ck_assert_int_eq(dials, 4);
