@@ -499,9 +499,13 @@ acquire_or_connect(struct exchange *ex)
 		.dns_cache_ttl = ex->cfg->dns_cache_ttl,
 	};
 
+	struct connect_req *req;
+
 	ex->state = EX_CONNECTING;
-	ex->connecting = connector_connect(ex->w->connector, &p,
-	    exchange_on_connection, ex);
+	/* NULL: the callback ran already, and may have freed ex. */
+	if ((req = connector_connect(ex->w->connector, &p,
+	    exchange_on_connection, ex)) != NULL)
+		ex->connecting = req;
 }
 
 /*

@@ -30,6 +30,13 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 error_case "connect refused" 502 "http://127.0.0.1:$closed/x"
 check "connect refused: says so" grep -qi 'refused' "$T/err.b"
 
+# A connect that fails inside connect() itself (Linux refuses TCP to a
+# multicast address with ENETUNREACH): the connector calls back before it
+# returns, and the exchange it freed must not be touched (ASan found it).
+error_case "connect fails at once (224.0.0.1)" 502 "http://224.0.0.1:$closed/x"
+check_eq "still serving after it" 200 \
+    "$(px -o /dev/null -w '%{http_code}' "$U/size/3" || true)"
+
 # after_head FILE: the bytes after the first response head.
 after_head() {
 	n=$(sed '/^\r$/q' "$1" | wc -c)
@@ -77,7 +84,7 @@ check_eq "/stall-body: curl reports a partial body (18)" 18 "$rc"
 check "/stall-body: less than the whole body" \
     test "$(wc -c 2>/dev/null <"$T/cut.b")" -lt 100000
 
-check_eq "502 counted" 7 "$(metric 'ferryd_requests_total{code="502"}')"
+check_eq "502 counted" 8 "$(metric 'ferryd_requests_total{code="502"}')"
 check_eq "504 counted" 1 "$(metric 'ferryd_requests_total{code="504"}')"
 
 # A client that leaves mid-download.
