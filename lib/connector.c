@@ -161,9 +161,18 @@ connector_on_connected(struct upstream *up, void *arg)
 	int64_t now = clock_now();
 
 	routedb_connected(pool_routedb(cn->pool), &up->pc.route);
+	up->ops = NULL;
+	up->arg = NULL;
+	req->up = NULL;
+	if (req->p.unpooled) {
+		/* A tunnel's bytes are not HTTP: no codec, no pool. */
+		up->pc.id = pool_new_id(cn->pool);
+		up->pc.created_at = now;
+		finish(req, up, false, 0, NULL);
+		return;
+	}
 	/* The protocol is chosen here: HTTP/1.1 until ALPN offers more. */
 	if ((up->codec = h1codec_new(up)) == NULL) {
-		req->up = NULL;
 		upstream_close(up, "out of memory");
 		fail(req, 503, "out of memory");
 		return;
@@ -171,10 +180,7 @@ connector_on_connected(struct upstream *up, void *arg)
 	up->pc.alloc_limit = 1;
 	up->pc.created_at = now;
 	up->pooled = true;
-	up->ops = NULL;
-	up->arg = NULL;
 	pool_put(cn->pool, &up->pc, req->p.owner, now);
-	req->up = NULL;
 	finish(req, up, false, 0, NULL);
 }
 
@@ -298,7 +304,7 @@ connector_connect(struct connector *cn, const struct connect_params *p,
 	struct connect_result res = { NULL, false, 503, "out of memory" };
 	bool finished = false;
 
-	if (!p->fresh && (pc = pool_acquire(cn->pool, p->address, p->owner,
+	if (!p->fresh && !p->unpooled && (pc = pool_acquire(cn->pool, p->address, p->owner,
 	    clock_now(), p->retriable)) != NULL) {
 		res.up = (struct upstream *)pc;
 		res.reused = true;

@@ -10,7 +10,8 @@
  * A pending connect_req belongs to the connector from connector_connect()
  * until its callback runs or connector_cancel() is called, whichever is
  * first; the connection it delivers belongs to the pool, allocated to the
- * caller's owner token.
+ * caller's owner token, or, when unpooled, to the caller, who closes it
+ * with upstream_close().
  */
 #ifndef FERRYD_CONNECTOR_H
 #define FERRYD_CONNECTOR_H
@@ -38,13 +39,14 @@ struct connect_params {
 	struct owner *owner;		/* the allocation's owner */
 	bool retriable;			/* may be sent twice: any pooled conn */
 	bool fresh;			/* a retry: never one from the pool */
+	bool unpooled;			/* a tunnel's: fresh, never put in the pool */
 	int64_t connect_timeout;	/* usec, per route */
 	int64_t dns_cache_ttl;		/* usec; 0: no cache */
 };
 
 /* How it went; up is NULL on failure. */
 struct connect_result {
-	struct upstream *up;		/* allocated to the owner; the pool owns it */
+	struct upstream *up;		/* allocated to the owner; the pool owns it (unpooled: the caller) */
 	bool reused;			/* from the pool, no connect */
 	int status;			/* on failure: 502, or 504 for a timeout */
 	const char *why;		/* on failure: one line, valid during the call */

@@ -532,6 +532,12 @@ reused:
 	return c;
 }
 
+uint64_t
+pool_new_id(struct pool *pool)
+{
+	return ++pool->last_id;
+}
+
 /*
  * The pool owns conn from here.  Out of memory here would lose track of a
  * live socket, which the count invariant (opened == accepted by the

@@ -147,6 +147,12 @@ void pool_set_params(struct pool *pool, const struct pool_params *params);
 struct routedb *pool_routedb(struct pool *pool);
 
 /*
+ * An id from the sequence of pool_put() for a connection that never
+ * enters the pool (a tunnel's), so that ids in the logs stay unique.
+ */
+uint64_t pool_new_id(struct pool *pool);
+
+/*
  * Finds a connection for addr that takes a new exchange: most recently
  * used idle one first.  Every idle candidate is health-checked (a peek:
  * no byte may wait on it, pool.md "The connection is clean") and evicted

@@ -8,8 +8,9 @@
  * once, an IP literal is connected without the resolver, a failed route
  * is tried after the others and counted, a dead route makes a 502 that
  * names it and a timeout a 504, the DNS cache is used, a retry never gets
- * a pooled connection, and a cancelled request calls nobody back and
- * leaks nothing.  Only the resolver case asks a (dead) name server.
+ * a pooled connection, a tunnel's (unpooled) connection is new, the
+ * caller's and out of the pool's counts, and a cancelled request calls
+ * nobody back and leaks nothing.  Only the resolver case asks a (dead) name server.
  */
 #include <check.h>
 #include <errno.h>
@@ -313,6 +314,40 @@ START_TEST(test_literal_connects)
 }
 END_TEST
 
+/*
+ * A tunnel's connection: never from the pool, even with an idle one for
+ * the address; never put in it; an id from the pool's sequence.
+ */
+START_TEST(test_unpooled)
+{
+	struct address a;
+	struct connect_params cp = params_for(&a, "127.0.0.1", port);
+	struct connect_req *req;
+	uint64_t pooled_id;
+
+	connector_connect(cn, &cp, on_result, NULL);
+	run_until_called();
+	ck_assert_msg(got.up != NULL, "connected: %s", got.why);
+	pooled_id = got.up->pc.id;
+	upstream_release(got.up, owner, true, POOL_EVICT_NOT_REUSABLE);
+	ck_assert_uint_eq(pool_counts(pool)->idle, 1);
+
+	memset(&got, 0, sizeof(got));
+	cp.unpooled = true;
+	req = connector_connect(cn, &cp, on_result, NULL);
+	ck_assert_msg(req != NULL, "connecting, not the idle one");
+	run_until_called();
+	ck_assert_msg(got.up != NULL && !got.reused, "a new connection");
+	ck_assert_msg(!got.up->pooled && got.up->codec == NULL,
+	    "not in the pool, no HTTP codec");
+	ck_assert_uint_gt(got.up->pc.id, pooled_id);
+	ck_assert_uint_eq(pool_counts(pool)->opened, 1);
+	ck_assert_uint_eq(pool_counts(pool)->idle, 1);
+	ck_assert_int_eq(dials, 2);
+	upstream_close(got.up, "test done");
+}
+END_TEST
+
 /* Refused everywhere: 502 naming the target, each route counted. */
 START_TEST(test_refused)
 {
@@ -459,6 +494,7 @@ connector_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_literal_connects);
+	tcase_add_test(tc, test_unpooled);
 	tcase_add_test(tc, test_refused);
 	tcase_add_test(tc, test_routes_in_order);
 	tcase_add_test(tc, test_connect_timeout);
