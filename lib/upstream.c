@@ -22,6 +22,7 @@
 #define UPSTREAM_READ_HIGH (256 * 1024)
 
 static void upstream_on_read(struct bufferevent *bev, void *arg);
+static void upstream_on_write(struct bufferevent *bev, void *arg);
 static void upstream_on_event(struct bufferevent *bev, short what, void *arg);
 
 static struct upstream *
@@ -44,7 +45,8 @@ upstream_new(struct bufferevent *bev, struct pool *pool,
 	up->pc.route = *route;
 	up->pc.http_version = 11;
 	up->pc.alloc_limit = 1;
-	bufferevent_setcb(bev, upstream_on_read, NULL, upstream_on_event, up);
+	bufferevent_setcb(bev, upstream_on_read, upstream_on_write,
+	    upstream_on_event, up);
 	bufferevent_setwatermark(bev, EV_READ, 0, UPSTREAM_READ_HIGH);
 	/* libevent reads 16 KiB per callback by default: too little for bodies. */
 	bufferevent_set_max_single_read(bev, UPSTREAM_READ_HIGH);
@@ -90,7 +92,15 @@ upstream_attach(struct upstream *up, const struct upstream_ops *ops,
 
 	up->ops = ops;
 	up->arg = arg;
-	bufferevent_set_timeouts(up->bev, &tv, &tv);
+	bufferevent_set_timeouts(up->bev, read_timeout > 0 ? &tv : NULL,
+	    read_timeout > 0 ? &tv : NULL);
+	/*
+	 * No timeout (a tunnel's): libevent 2.1 would still re-arm the
+	 * connect timeout after each read (see client_take_over()); setting
+	 * the descriptor again forgets it.
+	 */
+	if (read_timeout == 0 && bufferevent_getfd(up->bev) >= 0)
+		bufferevent_setfd(up->bev, bufferevent_getfd(up->bev));
 	bufferevent_enable(up->bev, EV_READ | EV_WRITE);
 }
 
@@ -172,6 +182,13 @@ upstream_read_more(struct upstream *up, struct evbuffer *in, size_t max)
 }
 
 void
+upstream_shutdown_write(struct upstream *up)
+{
+	if (bufferevent_getfd(up->bev) >= 0)
+		shutdown(bufferevent_getfd(up->bev), SHUT_WR);
+}
+
+void
 upstream_close(struct upstream *up, const char *reason)
 {
 	char route[80];
@@ -201,6 +218,15 @@ upstream_on_read(struct bufferevent *bev, void *arg)
 		up->ops->on_read(up->arg);
 	else if (up->pooled)
 		idle_evict(up);
+}
+
+static void
+upstream_on_write(struct bufferevent *bev, void *arg)
+{
+	struct upstream *up = arg;
+
+	if (up->ops != NULL && up->ops->on_write != NULL)
+		up->ops->on_write(up->arg);
 }
 
 static void

@@ -35,6 +35,8 @@ struct upstream_ops {
 	/* what: BEV_EVENT_* flags (BEV_EVENT_TIMEOUT: connect_timeout) */
 	void (*on_connect_failed)(struct upstream *up, short what, void *arg);
 	void (*on_read)(void *arg);
+	/* the output buffer drained to its low watermark (NULL: not asked) */
+	void (*on_write)(void *arg);
 	void (*on_event)(short what, void *arg);
 };
 
@@ -81,8 +83,8 @@ typedef struct upstream *(*upstream_dial_fn)(struct event_base *base,
 
 /*
  * A codec's stream uses up from now on: reads and events go to ops
- * (on_read, on_event) with arg; read_timeout (usec) of silence from the
- * origin is an error.
+ * (on_read, on_write, on_event) with arg; read_timeout (usec) of silence
+ * from the origin is an error (0: no timeout).
  */
 void upstream_attach(struct upstream *up, const struct upstream_ops *ops,
     void *arg, int64_t read_timeout);
@@ -117,6 +119,12 @@ ssize_t upstream_read_more(struct upstream *up, struct evbuffer *buf,
  * (pool.md, "The connection is clean before anyone else gets it").
  */
 bool upstream_is_clean(struct upstream *up);
+
+/*
+ * Sends FIN to the origin (a tunnel passes on the client's EOF); reading
+ * goes on.  Only for a connection that will not go back to the pool.
+ */
+void upstream_shutdown_write(struct upstream *up);
 
 /* Closes the socket and frees up; reason goes to the debug log. */
 void upstream_close(struct upstream *up, const char *reason);
