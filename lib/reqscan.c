@@ -649,6 +649,9 @@ head_end(struct reqscan *s)
 		    REQSCAN_EXT_QUEUE], s->ext_method, sizeof(s->ext_method));
 	}
 	if (s->method == M_CONNECT) {
+		/* evhttp would wait for the body, and the tunnel never get it. */
+		if (s->chunked || s->content_length > 0)
+			return bad(s, 400, "CONNECT with a body");
 		s->requests++;
 		s->state = S_TUNNEL;
 	} else if (s->chunked) {

@@ -646,6 +646,25 @@ START_TEST(connect_bad_ports)
 }
 END_TEST
 
+/* evhttp would wait for a body the tunnel then never gets. */
+START_TEST(connect_with_body)
+{
+	reject_why(AT("CONNECT e:443 HTTP/1.1\r\nHost: e\r\n"
+	    "Content-Length: 3\r\n\r", "\nabc"), 400, "CONNECT with a body");
+	reject_why(AT("CONNECT e:443 HTTP/1.1\r\nHost: e\r\n"
+	    "Transfer-Encoding: chunked\r\n\r", "\n0\r\n\r\n"), 400,
+	    "CONNECT with a body");
+	{
+		static const char in[] = CLEAN "CONNECT e:443 HTTP/1.1\r\n"
+		    "Host: e\r\nContent-Length: 0\r\n\r\n";
+		struct expect e = { .requests = 2, .offset = sizeof(in) - 1,
+		    .request_start = sizeof(CLEAN) - 1 };
+
+		check(S(in), &e);
+	}
+}
+END_TEST
+
 START_TEST(connect_with_port)
 {
 	static const char head[] =
@@ -1391,6 +1410,7 @@ reqscan_suite(void)
 	tc = tcase_create("request-line");
 	tcase_add_test(tc, connect_without_port);
 	tcase_add_test(tc, connect_bad_ports);
+	tcase_add_test(tc, connect_with_body);
 	tcase_add_test(tc, connect_with_port);
 	tcase_add_test(tc, connect_v6);
 	tcase_add_test(tc, version_huge);
