@@ -136,13 +136,6 @@ client_on_input(struct evbuffer *in, const struct evbuffer_cb_info *info,
 		if (left > 0)
 			evbuffer_ptr_set(in, &pos, len - left, EVBUFFER_PTR_SET);
 	}
-	/* No tunnels yet: a CONNECT is refused before evhttp sees it. */
-	if (reqscan_in_tunnel(&c->scan)) {
-		reqscan_fail(&c->scan, 501, "CONNECT tunnels are not supported yet");
-		drop_bad_request(c, in, front);
-		client_reject(c);
-		return;
-	}
 	if (reqscan_in_head(&c->scan)) {
 		if (!evtimer_pending(c->header_timer, NULL)) {
 			struct timeval tv = clock_to_timeval(
@@ -403,4 +396,55 @@ client_on_dispatch(struct client *c, struct evhttp_request *req)
 	if (c->hangup_ev != NULL)
 		event_add(c->hangup_ev, NULL);
 	evhttp_request_set_on_complete_cb(req, client_on_complete, c);
+}
+
+void
+client_end_after_reply(struct client *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+
+	/* client_on_output closes once the reply is written. */
+	c->closing = true;
+	evbuffer_drain(in, evbuffer_get_length(in));
+}
+
+struct bufferevent *
+client_take_over(struct client *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+
+	evbuffer_cb_clear_flags(in, c->scan_cb, EVBUFFER_CB_ENABLED);
+	evtimer_del(c->header_timer);
+	if (c->hangup_ev != NULL)
+		event_del(c->hangup_ev);
+	if (c->in_flight) {
+		c->in_flight = false;
+		c->w->replies_in_flight--;
+		c->w->hooks->reply_done(c->w->hooks_arg);
+	}
+	/*
+	 * Cleared timeouts are not enough: libevent 2.1 re-arms a persistent
+	 * event with the last timeout it was added with after every
+	 * activation (event_persist_closure), so evhttp's idle timeout would
+	 * cut a download whose client is silent.  Setting the descriptor
+	 * again re-assigns the events, which forgets it.
+	 */
+	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	bufferevent_set_timeouts(c->bev, NULL, NULL);
+	bufferevent_setfd(c->bev, c->fd);
+	return c->bev;
+}
+
+void
+client_shutdown_write(struct client *c)
+{
+	if (c->fd >= 0)
+		shutdown(c->fd, SHUT_WR);
+}
+
+void
+client_close(struct client *c)
+{
+	client_set_user(c, NULL, NULL);
+	evhttp_connection_free(c->evcon);
 }

@@ -87,4 +87,32 @@ bool client_allowed(const struct client *c);
 /* evhttp dispatched req on c (reply completion is tracked from here). */
 void client_on_dispatch(struct client *c, struct evhttp_request *req);
 
+/*
+ * The reply about to be sent is the connection's last: what the client
+ * sent after the request is dropped, and so is anything it sends later,
+ * and the connection closes once the reply is out.  A refused CONNECT
+ * needs it: the bytes after its head were meant for the tunnel, not
+ * HTTP, and evhttp never closes a connection after a reply to a CONNECT
+ * (evhttp_is_request_connection_close), Connection: close or not.
+ */
+void client_end_after_reply(struct client *c);
+
+/*
+ * A tunnel takes the connection over (after a CONNECT's 200): the
+ * scanner, the header timer and the hangup watch stop, the request counts
+ * as answered, evhttp's timeouts are cleared, and the bufferevent is
+ * returned for the tunnel to set its own callbacks on.  evhttp's must
+ * never run again: its connection stays in the writing state, where its
+ * read callback aborts the process.  The request stays queued on the
+ * connection, which frees it in client_close() (or in evhttp_free() at
+ * exit, which tells the tunnel through the on_close of client_set_user()).
+ */
+struct bufferevent *client_take_over(struct client *c);
+
+/* Sends FIN to the client of a tunnel (it passes on the origin's EOF). */
+void client_shutdown_write(struct client *c);
+
+/* Frees a connection taken over, and c; on_close is not called. */
+void client_close(struct client *c);
+
 #endif

@@ -31,6 +31,7 @@
 #include "log.h"
 #include "pool.h"
 #include "server.h"
+#include "tunnel.h"
 #include "upstream.h"
 
 static const struct worker_hooks server_hooks;
@@ -107,6 +108,16 @@ persistence_of(struct evhttp_request *req)
 	}
 }
 
+/* An error reply that closes the connection, a CONNECT's too. */
+static void
+server_refuse(struct server *srv, struct client *c, struct evhttp_request *req,
+    int status, const char *why)
+{
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_CONNECT)
+		client_end_after_reply(c);
+	worker_reply_error(&srv->w, req, status, why, true);
+}
+
 static void
 server_on_request(struct evhttp_request *req, void *arg)
 {
@@ -136,17 +147,15 @@ server_on_request(struct evhttp_request *req, void *arg)
 	}
 	if (!client_allowed(c)) {
 		log_notice("client %s: access denied", c->peer_ip);
-		worker_reply_error(&srv->w, req, 403, "access denied", true);
+		server_refuse(srv, c, req, 403, "access denied");
 		return;
 	}
 	if (srv->w.stopping) {
-		worker_reply_error(&srv->w, req, 503, "ferryd is shutting down", true);
+		server_refuse(srv, c, req, 503, "ferryd is shutting down");
 		return;
 	}
 	if (evhttp_request_get_command(req) == EVHTTP_REQ_CONNECT) {
-		/* The scanner leaves what follows a CONNECT head to the tunnel. */
-		worker_reply_error(&srv->w, req, 501,
-		    "CONNECT tunnels are not supported yet", true);
+		tunnel_start(&srv->w, c, req);
 		return;
 	}
 	if (uri[0] == '/' || strcmp(uri, "*") == 0) {
@@ -347,6 +356,7 @@ server_new(struct event_base *base, const struct ferryd_config *cfg)
 	srv->w.hooks_arg = srv;
 	srv->started = clock_now();
 	TAILQ_INIT(&srv->w.exchanges);
+	TAILQ_INIT(&srv->w.tunnels);
 
 	srv->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
 	    EVDNS_BASE_DISABLE_WHEN_INACTIVE);
@@ -415,6 +425,7 @@ server_on_shutdown_timeout(evutil_socket_t fd, short what, void *arg)
 	struct server *srv = arg;
 	struct timeval tv = { 1, 0 };
 	struct exchange *ex;
+	struct tunnel *t;
 
 	if (srv->draining) {
 		log_notice("%d replies still unsent: exiting",
@@ -422,12 +433,23 @@ server_on_shutdown_timeout(evutil_socket_t fd, short what, void *arg)
 		event_base_loopexit(srv->w.base, NULL);
 		return;
 	}
-	log_notice("shutdown_timeout reached: ending %d exchanges",
-	    srv->w.stats.exchanges_active);
+	log_notice("shutdown_timeout reached: ending %d exchanges and %d "
+	    "tunnels", srv->w.stats.exchanges_active,
+	    srv->w.stats.tunnels_active);
 	srv->draining = true;
 	evtimer_add(srv->shutdown_timer, &tv);
 	while ((ex = TAILQ_FIRST(&srv->w.exchanges)) != NULL)
 		exchange_abort(ex);
+	while ((t = tunnel_first(&srv->w.tunnels)) != NULL)
+		tunnel_abort(t);
+}
+
+/* Nothing left to finish: no exchange, no tunnel, no reply being written. */
+static bool
+server_idle(const struct server *srv)
+{
+	return TAILQ_EMPTY(&srv->w.exchanges) && TAILQ_EMPTY(&srv->w.tunnels) &&
+	    srv->w.replies_in_flight == 0;
 }
 
 void
@@ -440,12 +462,12 @@ server_shutdown(struct server *srv)
 	srv->w.stopping = true;
 	set_accepting(srv, false);
 	pool_evict_all(srv->pool, clock_now());
-	if (TAILQ_EMPTY(&srv->w.exchanges) && srv->w.replies_in_flight == 0) {
+	if (server_idle(srv)) {
 		event_base_loopexit(srv->w.base, NULL);
 		return;
 	}
-	log_notice("waiting for %d exchanges to finish",
-	    srv->w.stats.exchanges_active);
+	log_notice("waiting for %d exchanges and %d tunnels to finish",
+	    srv->w.stats.exchanges_active, srv->w.stats.tunnels_active);
 	srv->shutdown_timer = evtimer_new(srv->w.base, server_on_shutdown_timeout,
 	    srv);
 	if (srv->shutdown_timer == NULL ||
@@ -457,8 +479,7 @@ server_shutdown(struct server *srv)
 static void
 maybe_exit(struct server *srv)
 {
-	if (srv->w.stopping && TAILQ_EMPTY(&srv->w.exchanges) &&
-	    srv->w.replies_in_flight == 0)
+	if (srv->w.stopping && server_idle(srv))
 		event_base_loopexit(srv->w.base, NULL);
 }
 
@@ -492,9 +513,12 @@ void
 server_free(struct server *srv)
 {
 	struct exchange *ex;
+	struct tunnel *t;
 
 	while ((ex = TAILQ_FIRST(&srv->w.exchanges)) != NULL)
 		exchange_abort(ex);
+	while ((t = tunnel_first(&srv->w.tunnels)) != NULL)
+		tunnel_abort(t);
 	if (srv->w.connector != NULL)
 		connector_free(srv->w.connector);
 	if (srv->pool != NULL)

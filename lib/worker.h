@@ -1,7 +1,7 @@
 /*
  * worker.h - what one worker's request path shares, below the server:
  * the event base, the configuration in force, the counters, the
- * connector, the access log, the exchanges in flight, and the one place
+ * connector, the access log, the exchanges and tunnels, and the one place
  * where an error becomes an HTTP status (worker_reply_error).  Clients
  * and exchanges hold a pointer to it and never see the server; what they
  * must tell the server (a client came or went, a reply or an exchange
@@ -26,8 +26,10 @@ struct evbuffer;
 struct evhttp_request;
 struct exchange;
 struct ferryd_config;
+struct tunnel;
 
 TAILQ_HEAD(exchange_list, exchange);
+TAILQ_HEAD(tunnel_list, tunnel);
 
 /* What clients and exchanges report upward; arg is hooks_arg. */
 struct worker_hooks {
@@ -35,7 +37,7 @@ struct worker_hooks {
 	void (*client_added)(void *arg, struct client *c, int fd);
 	void (*client_closed)(void *arg, struct client *c);
 	void (*reply_done)(void *arg);		/* a reply was written out */
-	void (*exchange_done)(void *arg);	/* an exchange left the list */
+	void (*exchange_done)(void *arg);	/* an exchange or tunnel left its list */
 };
 
 struct worker {
@@ -45,6 +47,7 @@ struct worker {
 	struct connector *connector;
 	FILE *access_log;			/* access_log = FILE, or NULL */
 	struct exchange_list exchanges;		/* in flight */
+	struct tunnel_list tunnels;		/* connecting or open */
 	int replies_in_flight;			/* dispatched, reply not yet written */
 	bool stopping;				/* shutting down: replies close */
 	const struct worker_hooks *hooks;

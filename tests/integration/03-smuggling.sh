@@ -143,7 +143,7 @@ EOF
 vector "CONNECT host without port" 400 "CONNECT target must be host:port" <<EOF
 CONNECT 127.0.0.1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n
 EOF
-vector "CONNECT (no tunnels yet)" 501 "CONNECT tunnels are not supported yet" <<EOF
+vector "CONNECT to a port not in connect_ports" 403 "CONNECT to this port is not allowed" <<EOF
 CONNECT 127.0.0.1:$ORIGIN_PORT HTTP/1.1\r\nHost: 127.0.0.1:$ORIGIN_PORT\r\n\r\nGET /size/3 HTTP/1.1\r\nHost: x\r\n\r\n
 EOF
 vector "HTTP/4294967295.255" 400 "malformed HTTP version" <<EOF

@@ -52,7 +52,7 @@ check_eq "in-flight request: curl ok" 0 "$rc"
 check_eq "in-flight request: 200" 200 "$(cat "$T/slow.code")"
 check_eq "in-flight request: whole body" 1000 "$(wc -c 2>/dev/null <"$T/slow.b" | tr -d ' ')"
 check "ferryd waited for it (${t0}..${t1} ms)" test $((t1 - t0)) -ge 500
-check "waiting was logged" grep -q 'waiting for 1 exchanges to finish' "$T/ferryd.log"
+check "waiting was logged" grep -q 'waiting for 1 exchanges and 0 tunnels to finish' "$T/ferryd.log"
 
 # SIGHUP with a valid new configuration.
 start_ferryd upstream.via=yes pool.max_idle=64

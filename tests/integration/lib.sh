@@ -83,6 +83,34 @@ start_origin() {
 	read -r ORIGIN_PORT ORIGIN_CTL < "$T/origin$n.ready"
 }
 
+# start_tls_origin: an https origin (tests/peer.py) with a certificate
+# for 127.0.0.1 made now; sets TLS_PORT, TLS_CERT, TLS_PID.
+start_tls_origin() {
+	TLS_CERT=$T/origin.crt
+	[ -f "$TLS_CERT" ] ||
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+		    -nodes -days 1 -subj /CN=127.0.0.1 \
+		    -addext subjectAltName=IP:127.0.0.1,DNS:localhost \
+		    -keyout "$T/origin.key" -out "$TLS_CERT" 2>"$T/openssl.log" ||
+			{ echo "openssl req failed"; cat "$T/openssl.log"; exit 1; }
+	rm -f "$T/tls.ready"
+	python3 "$TESTS_DIR/peer.py" https "$TLS_CERT" "$T/origin.key" \
+	    "$T/tls.ready" 2>"$T/tls-origin.log" &
+	TLS_PID=$!
+	PIDS="$PIDS $TLS_PID"
+	wait_for 10 test -s "$T/tls.ready" || { echo "tls origin did not start"; exit 1; }
+	read -r TLS_PORT < "$T/tls.ready"
+}
+
+# start_echo: a TCP echo server (tests/peer.py); sets ECHO_PORT.
+start_echo() {
+	rm -f "$T/echo.ready"
+	python3 "$TESTS_DIR/peer.py" echo "$T/echo.ready" 2>"$T/echo.log" &
+	PIDS="$PIDS $!"
+	wait_for 10 test -s "$T/echo.ready" || { echo "echo server did not start"; exit 1; }
+	read -r ECHO_PORT < "$T/echo.ready"
+}
+
 # origin_stat accepted|requests|open
 origin_stat() {
 	curl -s --max-time 5 "http://127.0.0.1:$ORIGIN_CTL/stats" | awk -v k="$1" '$1 == k { print $2 }'

@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""peer.py - the far ends of tunnel tests, on 127.0.0.1, on a free port.
+
+  peer.py https CERT KEY READY   an https origin (Python's ssl: OpenSSL):
+                                 GET /bytes/N sends N bytes, anything else
+                                 a small HTML page naming the path
+  peer.py echo READY             a TCP echo server: echoes every byte, and
+                                 closes its side after the client's EOF
+
+READY gets the port once listening.  Runs until killed.
+"""
+import http.server
+import os
+import socket
+import socketserver
+import ssl
+import sys
+import threading
+
+PAGE = (b"<!DOCTYPE html><html><head><title>tls origin</title></head>"
+        b"<body><p id=\"where\">%s over TLS</p></body></html>\n")
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        if self.path.startswith("/bytes/"):
+            n = int(self.path[len("/bytes/"):])
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(n))
+            self.end_headers()
+            chunk = b"\0" * 65536
+            while n > 0:
+                k = min(n, len(chunk))
+                self.wfile.write(chunk[:k])
+                n -= k
+            return
+        body = PAGE % self.path.encode("ascii", "replace")
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, fmt, *args):
+        pass
+
+
+class TLSServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    request_queue_size = 128    # many tunnels connect at once
+
+
+def ready(path, port):
+    with open(path + ".tmp", "w") as f:
+        f.write("%d\n" % port)
+    os.rename(path + ".tmp", path)
+
+
+def https(cert, key, path):
+    srv = TLSServer(("127.0.0.1", 0), Handler)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    ready(path, srv.server_address[1])
+    srv.serve_forever()
+
+
+def echo_one(conn):
+    with conn:
+        while True:
+            b = conn.recv(65536)
+            if not b:
+                break
+            conn.sendall(b)
+        conn.shutdown(socket.SHUT_WR)
+        # Wait for the other side to close too before closing.
+        try:
+            while conn.recv(65536):
+                pass
+        except OSError:
+            pass
+
+
+def echo(path):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", 0))
+    s.listen(128)
+    ready(path, s.getsockname()[1])
+    while True:
+        conn, _ = s.accept()
+        threading.Thread(target=echo_one, args=(conn,), daemon=True).start()
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "https":
+        https(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif sys.argv[1] == "echo":
+        echo(sys.argv[2])
+    else:
+        sys.exit("usage: peer.py https CERT KEY READY | echo READY")
