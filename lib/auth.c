@@ -485,6 +485,9 @@ auth_check(struct auth *a, const char *header, char *user, size_t userlen)
 	    (size_t)(colon - (const char *)decoded));
 	if ((u = user_find(a, (const char *)decoded,
 	    (size_t)(colon - (const char *)decoded))) < 0) {
+		/* Cost what a known name costs: timing must not list the users. */
+		if (a->n > 0)
+			(void)password_matches(a, colon + 1, a->users[0].hash);
 		r = AUTH_UNKNOWN_USER;
 		goto out;
 	}
