@@ -68,7 +68,11 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		free(errors);
 		return;
 	}
-	server_reload(d->srv, cfg);
+	if (server_reload(d->srv, cfg) != 0) {
+		log_err("reload failed; the old configuration stays");
+		config_free(cfg);
+		return;
+	}
 	config_free(d->cfg);
 	d->cfg = cfg;
 }

@@ -58,8 +58,8 @@ static const struct stream_ops exchange_stream_ops = {
 	.on_error = exchange_on_error,
 };
 
-static const char *
-method_name(enum evhttp_cmd_type type)
+const char *
+exchange_method_name(int type)
 {
 	switch (type) {
 	case EVHTTP_REQ_GET:
@@ -81,7 +81,7 @@ method_name(enum evhttp_cmd_type type)
 	case EVHTTP_REQ_PATCH:
 		return "PATCH";
 	}
-	return "GET";
+	return "-";
 }
 
 #define KNOWN_METHODS (EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | \
@@ -403,7 +403,7 @@ exchange_start(struct worker *w, struct client *client,
 	ex->evcon = evhttp_request_get_connection(req);
 	ex->started = clock_now();
 	if (exchange_known_method(type))
-		ex->method = method_name(type);
+		ex->method = exchange_method_name(type);
 	else {
 		snprintf(ex->ext_method, sizeof(ex->ext_method), "%s", method);
 		ex->method = ex->ext_method;

@@ -21,6 +21,7 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
 
+#include "auth.h"
 #include "client.h"
 #include "clock.h"
 #include "config.h"
@@ -108,14 +109,61 @@ persistence_of(struct evhttp_request *req)
 	}
 }
 
+/* The access log line of a request ferryd refused itself. */
+static void
+log_refusal(struct server *srv, struct client *c, struct evhttp_request *req,
+    const char *method, int status)
+{
+	worker_access_log(&srv->w, c->peer_ip, method[0] != '\0' ? method :
+	    exchange_method_name(evhttp_request_get_command(req)),
+	    evhttp_request_get_uri(req), status, 0, 0, 0, false);
+}
+
 /* An error reply that closes the connection, a CONNECT's too. */
 static void
 server_refuse(struct server *srv, struct client *c, struct evhttp_request *req,
-    int status, const char *why)
+    const char *method, int status, const char *why)
 {
+	log_refusal(srv, c, req, method, status);
 	if (evhttp_request_get_command(req) == EVHTTP_REQ_CONNECT)
 		client_end_after_reply(c);
 	worker_reply_error(&srv->w, req, status, why, true);
+}
+
+/*
+ * Proxy authentication: true when req carries credentials of a user in
+ * auth_file (Proxy-Authorization, which exchange.c never forwards;
+ * Authorization for ferryd's own pages, which a client asks for
+ * directly).  Otherwise the client is asked for them: 407 (401 for a
+ * page).  A missing header is how every browser starts, so only wrong
+ * credentials are logged above debug.
+ */
+static bool
+server_authorized(struct server *srv, struct client *c,
+    struct evhttp_request *req, const char *method, bool page)
+{
+	const char *cred = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    page ? "Authorization" : "Proxy-Authorization");
+	bool connect = evhttp_request_get_command(req) == EVHTTP_REQ_CONNECT;
+	char user[64];
+	enum auth_result r = auth_check(srv->auth, cred, user, sizeof(user));
+
+	if (r == AUTH_OK)
+		return true;
+	if (r == AUTH_MISSING)
+		log_debug("client %s: no credentials for %s", c->peer_ip,
+		    evhttp_request_get_uri(req));
+	else
+		log_notice("client %s: authentication failed: %s%s%s%s",
+		    c->peer_ip, auth_result_name(r), user[0] != '\0' ?
+		    " (user \"" : "", user, user[0] != '\0' ? "\")" : "");
+	log_refusal(srv, c, req, method, page ? 401 : 407);
+	/* A CONNECT's early bytes were meant for a tunnel: never parsed. */
+	if (connect)
+		client_end_after_reply(c);
+	worker_reply_challenge(&srv->w, req, !page, r == AUTH_MISSING ?
+	    "authentication required" : "authentication failed", connect);
+	return false;
 }
 
 static void
@@ -125,6 +173,7 @@ server_on_request(struct evhttp_request *req, void *arg)
 	struct client *c = server_client_of(srv, req);
 	const char *uri = evhttp_request_get_uri(req);
 	char method[sizeof(c->scan.ext_method)] = "";
+	bool page;
 
 	/*
 	 * evhttp applies Proxy-Connection keep-alive rules to requests for
@@ -147,18 +196,21 @@ server_on_request(struct evhttp_request *req, void *arg)
 	}
 	if (!client_allowed(c)) {
 		log_notice("client %s: access denied", c->peer_ip);
-		server_refuse(srv, c, req, 403, "access denied");
+		server_refuse(srv, c, req, method, 403, "access denied");
 		return;
 	}
 	if (srv->w.stopping) {
-		server_refuse(srv, c, req, 503, "ferryd is shutting down");
+		server_refuse(srv, c, req, method, 503, "ferryd is shutting down");
 		return;
 	}
+	page = uri[0] == '/' || strcmp(uri, "*") == 0;
+	if (srv->auth != NULL && !server_authorized(srv, c, req, method, page))
+		return;
 	if (evhttp_request_get_command(req) == EVHTTP_REQ_CONNECT) {
 		tunnel_start(&srv->w, c, req);
 		return;
 	}
-	if (uri[0] == '/' || strcmp(uri, "*") == 0) {
+	if (page) {
 		serve_page(srv, req);
 		return;
 	}
@@ -340,6 +392,26 @@ bind_listeners(struct server *srv)
 	return 0;
 }
 
+/* The users of cfg's auth_file; NULL after logging why. */
+static struct auth *
+load_auth(const struct ferryd_config *cfg)
+{
+	char err[512];
+	struct auth *a;
+
+	if ((a = auth_load(cfg->auth_file, err, sizeof(err))) == NULL) {
+		log_err("access.auth_file: %s", err);
+		return NULL;
+	}
+	if (auth_count(a) == 0)
+		log_warn("access.auth_file: %s has no users: every request "
+		    "gets 407", cfg->auth_file);
+	else
+		log_info("access.auth_file: %zu users from %s", auth_count(a),
+		    cfg->auth_file);
+	return a;
+}
+
 struct server *
 server_new(struct event_base *base, const struct ferryd_config *cfg)
 {
@@ -382,11 +454,8 @@ server_new(struct event_base *base, const struct ferryd_config *cfg)
 		srv->w.connector = connector_new(base, srv->dns, srv->dnscache,
 		    srv->pool, &srv->w.stats);
 	srv->http = evhttp_new(base);
-	if (cfg->auth_file != NULL) {
-		log_err("%s: access.auth_file: proxy authentication is not "
-		    "supported yet; remove the key", cfg->path);
+	if (cfg->auth_file != NULL && (srv->auth = load_auth(cfg)) == NULL)
 		goto fail;
-	}
 	if (cfg->workers > 1)
 		log_notice("server.workers = %d: this version runs one event "
 		    "loop", cfg->workers);
@@ -497,9 +566,17 @@ static const struct worker_hooks server_hooks = {
 	.exchange_done = server_on_done,
 };
 
-void
+int
 server_reload(struct server *srv, const struct ferryd_config *cfg)
 {
+	struct auth *auth = NULL;
+
+	/* A password file that does not load is a bad configuration. */
+	if (cfg->auth_file != NULL && (auth = load_auth(cfg)) == NULL)
+		return -1;
+	if (srv->auth != NULL)
+		auth_free(srv->auth);
+	srv->auth = auth;
 	config_free(srv->w.cfg);
 	srv->w.cfg = config_ref(cfg);
 	apply_config(srv);
@@ -507,6 +584,7 @@ server_reload(struct server *srv, const struct ferryd_config *cfg)
 	pool_evict_all(srv->pool, clock_now());
 	log_notice("configuration reloaded from %s (listen addresses unchanged)",
 	    cfg->path != NULL ? cfg->path : "?");
+	return 0;
 }
 
 void
@@ -535,6 +613,8 @@ server_free(struct server *srv)
 	if (srv->dns != NULL)
 		evdns_base_free(srv->dns, 1);
 	dnscache_free(srv->dnscache);
+	if (srv->auth != NULL)
+		auth_free(srv->auth);
 	if (srv->shutdown_timer != NULL)
 		event_free(srv->shutdown_timer);
 	if (srv->w.access_log != NULL)

@@ -35,6 +35,7 @@ struct server {
 	struct dnscache *dnscache;		/* dns_cache_ttl */
 	struct evhttp *http;
 	struct pool *pool;
+	struct auth *auth;			/* auth_file's users, or NULL */
 
 	struct client **clients;		/* by file descriptor */
 	int clients_cap;
@@ -64,7 +65,7 @@ void server_free(struct server *srv);
  * under; it is freed when the last of them ends.  Listen addresses are not
  * re-bound.
  */
-void server_reload(struct server *srv, const struct ferryd_config *cfg);
+int server_reload(struct server *srv, const struct ferryd_config *cfg);
 
 /*
  * Stops accepting, lets in-flight exchanges finish for at most

@@ -22,6 +22,7 @@ static const struct {
 } reasons[] = {
 	{ 400, "Bad Request" },
 	{ 403, "Forbidden" },
+	{ 401, "Unauthorized" },
 	{ 404, "Not Found" },
 	{ 405, "Method Not Allowed" },
 	{ 407, "Proxy Authentication Required" },
@@ -67,15 +68,18 @@ send_reply(struct evhttp_request *req, int status, const char *reason,
 	evhttp_send_reply(req, status, reason, body);
 }
 
-void
-worker_reply_error(struct worker *w, struct evhttp_request *req,
-    int status, const char *why, bool close)
+/* The error reply, with one more header field when name is not NULL. */
+static void
+reply_error(struct worker *w, struct evhttp_request *req, int status,
+    const char *why, bool close, const char *name, const char *value)
 {
 	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
 	struct evbuffer *body = evbuffer_new();
 
 	evhttp_clear_headers(out);
 	evhttp_add_header(out, "Content-Type", "text/plain; charset=utf-8");
+	if (name != NULL)
+		evhttp_add_header(out, name, value);
 	if (close || w->stopping)
 		evhttp_add_header(out, "Connection", "close");
 	if (body != NULL)
@@ -84,6 +88,22 @@ worker_reply_error(struct worker *w, struct evhttp_request *req,
 	send_reply(req, status, worker_reason_phrase(status), body);
 	if (body != NULL)
 		evbuffer_free(body);
+}
+
+void
+worker_reply_error(struct worker *w, struct evhttp_request *req,
+    int status, const char *why, bool close)
+{
+	reply_error(w, req, status, why, close, NULL, NULL);
+}
+
+void
+worker_reply_challenge(struct worker *w, struct evhttp_request *req,
+    bool proxy, const char *why, bool close)
+{
+	reply_error(w, req, proxy ? 407 : 401, why, close,
+	    proxy ? "Proxy-Authenticate" : "WWW-Authenticate",
+	    "Basic realm=\"ferryd\", charset=\"UTF-8\"");
 }
 
 void

@@ -63,6 +63,14 @@ void worker_reply_error(struct worker *w, struct evhttp_request *req,
     int status, const char *why, bool close);
 
 /*
+ * Asks for credentials: 407 with Proxy-Authenticate (a proxy request or a
+ * CONNECT), or 401 with WWW-Authenticate (ferryd's own pages, which a
+ * client asks for directly); otherwise as worker_reply_error().
+ */
+void worker_reply_challenge(struct worker *w, struct evhttp_request *req,
+    bool proxy, const char *why, bool close);
+
+/*
  * Answers req with 200 and a page of ferryd's own (body, of content_type
  * when not NULL), and counts it.
  */
