@@ -84,6 +84,7 @@ static const char *const reason_names[POOL_EVICT__COUNT] = {
 	[POOL_EVICT_ERROR] = "error",
 	[POOL_EVICT_NOT_REUSABLE] = "not_reusable",
 	[POOL_EVICT_EXTRA_BYTES] = "extra_bytes",
+	[POOL_EVICT_UPGRADED] = "upgraded",
 };
 
 /* The /metrics label of a reason; never NULL. */
@@ -277,6 +278,9 @@ unlink_busy(struct pool *pool, struct pool_conn *conn)
 	pool->counts.in_use--;
 }
 
+static void forget_conn(struct pool *pool, struct pool_conn *conn,
+    enum pool_evict_reason reason);
+
 /*
  * The one teardown path: conn is already unlinked from every list.  Counts
  * the eviction, forgets the group and the timer if they are now empty, and
@@ -286,12 +290,22 @@ static void
 close_conn(struct pool *pool, struct pool_conn *conn,
     enum pool_evict_reason reason)
 {
+	forget_conn(pool, conn, reason);
+	pool->ops->close(conn, reason, pool->ops_arg);
+}
+
+/* close_conn() but the close: what pool_detach() shares with it. */
+static void
+forget_conn(struct pool *pool, struct pool_conn *conn,
+    enum pool_evict_reason reason)
+{
 	struct pool_group *g = conn->group;
 	char what[ADDRESS_HOST_MAX + 32];
 
 	address_format(&conn->address, what, sizeof(what));
-	log_debug("pool: closing connection %" PRIu64 " to %s after %ld "
-	    "exchanges: %s", conn->id, what, conn->exchanges,
+	log_debug("pool: %s connection %" PRIu64 " to %s after %ld "
+	    "exchanges: %s", reason == POOL_EVICT_UPGRADED ? "giving up" :
+	    "closing", conn->id, what, conn->exchanges,
 	    pool_evict_reason_name(reason));
 
 	conn->no_new_exchanges = true;
@@ -302,7 +316,6 @@ close_conn(struct pool *pool, struct pool_conn *conn,
 		group_free(pool, g);
 	if (pool->counts.total == 0)
 		schedule(pool, 0, -1);
-	pool->ops->close(conn, reason, pool->ops_arg);
 }
 
 /* Evicts an idle conn. */
@@ -634,6 +647,27 @@ pool_release(struct pool *pool, struct pool_conn *conn,
 	    conn->group->n_idle > pool->params.max_idle_per_address ||
 	    pool->next_cleanup < 0)
 		schedule(pool, now, 0);
+}
+
+int
+pool_detach(struct pool *pool, struct pool_conn *conn, struct owner *owner)
+{
+	struct pool_alloc *a;
+
+	TAILQ_FOREACH(a, &conn->allocs, entry) {
+		if (a->owner == owner)
+			break;
+	}
+	if (a == NULL || conn->n_allocs != 1) {
+		log_err("pool: connection %" PRIu64 " cannot leave the pool: "
+		    "%s", conn->id, a == NULL ? "not allocated to its caller" :
+		    "shared");
+		return -1;
+	}
+	alloc_remove(conn, a);
+	unlink_busy(pool, conn);
+	forget_conn(pool, conn, POOL_EVICT_UPGRADED);
+	return 0;
 }
 
 /* The first reason sticks: it is the one that made the conn unusable. */

@@ -42,6 +42,7 @@ enum pool_evict_reason {
 					   read to its end, close-delimited body */
 	POOL_EVICT_EXTRA_BYTES,		/* "extra_bytes": bytes past the end of a
 					   response, found at release */
+	POOL_EVICT_UPGRADED,		/* "upgraded": a 101 made it a tunnel's */
 	POOL_EVICT__COUNT
 };
 
@@ -181,6 +182,15 @@ void pool_put(struct pool *pool, struct pool_conn *conn, struct owner *owner,
  */
 void pool_release(struct pool *pool, struct pool_conn *conn,
     struct owner *owner, int64_t now);
+
+/*
+ * conn leaves the pool for good, still open, with owner's allocation (its
+ * only one): a 101 made it a tunnel's, which closes it.  Counted as an
+ * eviction (upgraded); ops->close is not called.  -1 when owner holds no
+ * allocation on conn, or another one does (then nothing changes).
+ */
+int pool_detach(struct pool *pool, struct pool_conn *conn,
+    struct owner *owner);
 
 /* conn takes no new exchange; it closes with reason once released. */
 void pool_conn_retire(struct pool_conn *conn, enum pool_evict_reason reason);

@@ -607,6 +607,33 @@ START_TEST(test_retired_in_use_closes_on_release)
 }
 END_TEST
 
+/* A 101: the conn leaves the pool, open, and the pool forgets it. */
+START_TEST(test_detach)
+{
+	struct fake_conn *c1 = mkconn(0, "a", 0);
+	struct fake_conn *c2 = mkconn(1, "a", 0);
+	struct address a = addr_of("a");
+	struct owner *o = put_busy(c1, 10);
+
+	ck_assert_int_eq(pool_detach(pool, &c1->pc, new_owner()), -1);
+	ck_assert_int_eq(counts()->in_use, 1);
+	ck_assert_int_eq(pool_detach(pool, &c1->pc, o), 0);
+	ck_assert_int_eq(c1->closes, 0);
+	ck_assert_int_eq(counts()->total, 0);
+	ck_assert_int_eq(counts()->in_use, 0);
+	ck_assert_uint_eq(counts()->evictions[POOL_EVICT_UPGRADED], 1);
+	ck_assert_int_eq(pool_next_cleanup(pool), -1);
+	ck_assert_msg(pool_acquire(pool, &a, new_owner(), 11, true) == NULL,
+	    "a detached conn is never handed out");
+
+	/* The pool goes on with the others of the address. */
+	put_idle(c2, 12);
+	ck_assert_ptr_eq(pool_acquire(pool, &a, new_owner(), 13, true),
+	    &c2->pc);
+	ck_assert_int_eq(c1->closes, 0);
+}
+END_TEST
+
 START_TEST(test_most_recently_used_first)
 {
 	struct fake_conn *c1 = mkconn(0, "a", 0);
@@ -1077,6 +1104,8 @@ START_TEST(test_params_and_names)
 	    "not_reusable");
 	ck_assert_str_eq(pool_evict_reason_name(POOL_EVICT_EXTRA_BYTES),
 	    "extra_bytes");
+	ck_assert_str_eq(pool_evict_reason_name(POOL_EVICT_UPGRADED),
+	    "upgraded");
 }
 END_TEST
 
@@ -1115,6 +1144,7 @@ pool_suite(void)
 	add_case(s, "no_new_exchanges", test_no_new_exchanges);
 	add_case(s, "retired_in_use_closes_on_release",
 	    test_retired_in_use_closes_on_release);
+	add_case(s, "detach", test_detach);
 	add_case(s, "most_recently_used_first", test_most_recently_used_first);
 	add_case(s, "health_check", test_health_check);
 	add_case(s, "not_retriable", test_not_retriable);
