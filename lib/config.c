@@ -97,6 +97,8 @@ static const struct key keys[] = {
 	{ "access", "allow", KIND_ACL, F(allow), 0, 0, NULL },
 	{ "access", "connect_ports", KIND_PORTS, F(connect_ports), 0, 0, NULL },
 	{ "access", "auth_file", KIND_PATH, F(auth_file), 0, 0, NULL },
+	{ "access", "upgrade_protocols", KIND_TOKENS, F(upgrade_protocols),
+	    0, 0, NULL },
 
 	{ "log", "syslog_facility", KIND_FACILITY, F(syslog_facility),
 	    0, 0, NULL },
@@ -508,7 +510,8 @@ config_parse_string(const char *text, const char *name, char **errors)
 
 /*
  * The defaults of interface.md and pool.md.  tls_origination is an empty
- * array rather than NULL, so that users can walk it without a check.
+ * array rather than NULL, so that users can walk it without a check;
+ * upgrade_protocols is "websocket".
  * Returns NULL when out of memory; path is NULL.
  */
 struct ferryd_config *
@@ -521,7 +524,12 @@ config_defaults(void)
 	if ((cfg = calloc(1, sizeof(*cfg))) == NULL)
 		return NULL;
 	cfg->refs = 1;
-	if ((cfg->tls_origination = calloc(1, sizeof(char *))) == NULL) {
+	if ((cfg->tls_origination = calloc(1, sizeof(char *))) == NULL ||
+	    (cfg->upgrade_protocols = calloc(2, sizeof(char *))) == NULL ||
+	    (cfg->upgrade_protocols[0] = strdup("websocket")) == NULL) {
+		if (cfg->upgrade_protocols != NULL)
+			free(cfg->upgrade_protocols);
+		free(cfg->tls_origination);
 		free(cfg);
 		return NULL;
 	}
@@ -587,6 +595,7 @@ config_free(const struct ferryd_config *ccfg)
 	free(cfg->path);
 	free(cfg->tls_ca_file);
 	confvalue_free_strings(cfg->tls_origination);
+	confvalue_free_strings(cfg->upgrade_protocols);
 	free(cfg->auth_file);
 	free(cfg->access_log);
 	free(cfg);

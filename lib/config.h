@@ -74,6 +74,7 @@ struct ferryd_config {
 	size_t n_connect_ports;
 	bool connect_any_port;		/* connect_ports = * */
 	char *auth_file;		/* NULL: no proxy authentication */
+	char **upgrade_protocols;	/* NULL-terminated, lower case */
 
 	/* [log] */
 	int syslog_facility;		/* LOG_DAEMON, LOG_LOCAL0, ... */

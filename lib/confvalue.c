@@ -488,9 +488,25 @@ confvalue_free_strings(char **v)
 	free(v);
 }
 
-/* tls_origination: host patterns, stored lower-case; empty for none. */
+/* A protocol of Upgrade (RFC 9110 7.8): a token, "/" and a version allowed. */
+static bool
+protocol_valid(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && strchr("!#$%&'*+-.^_`|~/", *s) == NULL)
+			return false;
+	return true;
+}
+
+/*
+ * A list of words that valid() accepts (tls_origination's host patterns,
+ * upgrade_protocols), stored lower-case; empty for none.
+ */
 static int
-parse_hosts(const char *value, char ***out, struct problem *pb)
+parse_words(const char *value, char ***out, struct problem *pb,
+    bool (*valid)(const char *), const char *expected)
 {
 	const char *p = value;
 	char **v;
@@ -498,9 +514,8 @@ parse_hosts(const char *value, char ***out, struct problem *pb)
 	int len;
 
 	while ((len = next_token(&p, pb->token, sizeof(pb->token))) != 0) {
-		if (len == -1 || !host_pattern_valid(pb->token)) {
-			refuse(pb, "expected host names or patterns like "
-			    "*.example.com");
+		if (len == -1 || !valid(pb->token)) {
+			refuse(pb, "%s", expected);
 			return -1;
 		}
 		n++;
@@ -586,7 +601,11 @@ confvalue_apply(struct ferryd_config *cfg, const struct key *k,
 	case KIND_PORTS:
 		return parse_ports(value, cfg, pb);
 	case KIND_HOSTS:
-		return parse_hosts(value, field, pb);
+		return parse_words(value, field, pb, host_pattern_valid,
+		    "expected host names or patterns like *.example.com");
+	case KIND_TOKENS:
+		return parse_words(value, field, pb, protocol_valid,
+		    "expected protocol names like websocket");
 	case KIND_PATH:
 		return parse_path(value, field, pb);
 	case KIND_FACILITY:

@@ -29,6 +29,7 @@ enum kind {
 	KIND_ACL,		/* struct acl */
 	KIND_PORTS,		/* connect_ports[], n_connect_ports, any_port */
 	KIND_HOSTS,		/* char **, NULL-terminated */
+	KIND_TOKENS,		/* char **, NULL-terminated, lower case */
 	KIND_PATH,		/* char *, NULL when empty */
 	KIND_FACILITY,		/* int, LOG_DAEMON ... */
 	KIND_LEVEL,		/* int, LOG_ERR ... LOG_DEBUG */

@@ -112,6 +112,12 @@ assert_same_config(const struct ferryd_config *a, const struct ferryd_config *b)
 		ck_assert_str_eq(a->tls_origination[i], b->tls_origination[i]);
 	}
 	ck_assert_msg(b->tls_origination[i] == NULL, "same tls_origination");
+	for (i = 0; a->upgrade_protocols[i] != NULL; i++) {
+		ck_assert_msg(b->upgrade_protocols[i] != NULL,
+		    "same upgrade_protocols");
+		ck_assert_str_eq(a->upgrade_protocols[i], b->upgrade_protocols[i]);
+	}
+	ck_assert_msg(b->upgrade_protocols[i] == NULL, "same upgrade_protocols");
 	ck_assert_int_eq(a->tls_session_cache, b->tls_session_cache);
 	ck_assert_uint_eq(a->allow.n, b->allow.n);
 	ck_assert_msg(memcmp(a->allow.entries, b->allow.entries,
@@ -189,6 +195,8 @@ START_TEST(test_defaults)
 	ck_assert_msg(cfg->tls_origination != NULL &&
 	    cfg->tls_origination[0] == NULL, "tls_origination: empty list");
 	ck_assert_msg(cfg->tls_session_cache, "session_cache = yes");
+	ck_assert_str_eq(cfg->upgrade_protocols[0], "websocket");
+	ck_assert_ptr_null(cfg->upgrade_protocols[1]);
 
 	ck_assert_uint_eq(cfg->allow.n, 2);
 	ck_assert_msg(allowed(cfg, "127.0.0.1"), "127.0.0.0/8 allowed");
@@ -281,6 +289,7 @@ START_TEST(test_every_key_valid)
 	    "allow = 10.0.0.0/8 2001:db8::/32\n"
 	    "connect_ports = 443 8443\n"
 	    "auth_file = /etc/ferryd/htpasswd\n"
+	    "upgrade_protocols = WebSocket h2c\n"
 	    "[log]\n"
 	    "syslog_facility = local3\n"
 	    "level = debug\n"
@@ -329,6 +338,9 @@ START_TEST(test_every_key_valid)
 	ck_assert_str_eq(cfg->tls_origination[1], "*.corp.example.org");
 	ck_assert_ptr_null(cfg->tls_origination[2]);
 	ck_assert_msg(!cfg->tls_session_cache, "session_cache = false");
+	ck_assert_str_eq(cfg->upgrade_protocols[0], "websocket");
+	ck_assert_str_eq(cfg->upgrade_protocols[1], "h2c");
+	ck_assert_ptr_null(cfg->upgrade_protocols[2]);
 
 	ck_assert_uint_eq(cfg->allow.n, 2);
 	ck_assert_msg(allowed(cfg, "10.1.1.1"), "10.0.0.0/8 allowed");
@@ -398,6 +410,8 @@ static const struct {
 	  "expected host names or patterns like *.example.com" },
 	{ "tls", "session_cache", "", NULL,
 	  "expected yes, no, true, false, 1 or 0" },
+	{ "access", "upgrade_protocols", "websocket web(socket)", "web(socket)",
+	  "expected protocol names like websocket" },
 	{ "access", "allow", "10.0.0.0/8 10.0.0.0/33", "10.0.0.0/33",
 	  "the prefix of an IPv4 block must be a number from 0 to 32" },
 	{ "access", "connect_ports", "443 70000", "70000",
