@@ -12,7 +12,7 @@
  * when it closes).  A stream belongs to the codec and is lent to its
  * exchange from codec_open() until stream_close().
  *
- * After on_head() returns false, on_end() or on_error(), the codec does
+ * After on_head() returns false, on_end(), on_error() or on_upgrade(), the codec does
  * not touch the stream again: the exchange may have closed it (and the
  * connection) in the callback.
  */
@@ -50,6 +50,12 @@ struct stream_ops {
 	void (*on_end)(bool reusable, void *arg);
 	/* The response broke; why is one line, valid during the call. */
 	void (*on_error)(enum stream_error e, const char *why, void *arg);
+	/*
+	 * A 101 to a request that offered an upgrade: the connection now
+	 * speaks another protocol, whose first bytes may wait in the
+	 * transport's input after the head.  The codec is done with it.
+	 */
+	void (*on_upgrade)(struct http1_response *r, void *arg);
 };
 
 /* One request on a stream. */
@@ -57,6 +63,7 @@ struct stream_request {
 	struct evbuffer *head;		/* the request head, HTTP/1.1 text */
 	struct evbuffer *body;		/* sent by reference; NULL: none */
 	bool head_request;		/* the response to HEAD has no body */
+	bool upgrade;			/* it offers Upgrade: a 101 may come */
 	size_t max_header_size;		/* of the response head */
 	int64_t read_timeout;		/* usec of silence: STREAM_TIMEOUT */
 };

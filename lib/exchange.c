@@ -30,6 +30,7 @@
 #include "log.h"
 #include "owner.h"
 #include "pool.h"
+#include "tunnel.h"
 #include "worker.h"
 #include "upstream.h"
 
@@ -48,6 +49,7 @@ static void exchange_on_body(struct evbuffer *data, void *arg);
 static void exchange_on_end(bool reusable, void *arg);
 static void exchange_on_error(enum stream_error e, const char *why,
     void *arg);
+static void exchange_on_upgrade(struct http1_response *r, void *arg);
 
 /* How the response reaches the exchange. */
 static const struct stream_ops exchange_stream_ops = {
@@ -56,6 +58,7 @@ static const struct stream_ops exchange_stream_ops = {
 	.on_body = exchange_on_body,
 	.on_end = exchange_on_end,
 	.on_error = exchange_on_error,
+	.on_upgrade = exchange_on_upgrade,
 };
 
 const char *
@@ -271,7 +274,64 @@ max_forwards(const struct exchange *ex)
 	return *end == '\0' ? n : -1;
 }
 
-/* Writes the upstream request head: origin-form, HTTP/1.1, keep-alive. */
+/* True when protocol (one element of an Upgrade list) is in protocols. */
+static bool
+protocol_listed(char *const *protocols, const char *protocol, size_t len)
+{
+	for (; *protocols != NULL; protocols++) {
+		size_t n = strlen(*protocols);
+
+		/* "websocket" allows every version of it ("websocket/13"). */
+		if ((n == len || (strchr(*protocols, '/') == NULL && n < len &&
+		    protocol[n] == '/')) && strncasecmp(*protocols, protocol, n) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The client's Upgrade offer, less the protocols [access]
+ * upgrade_protocols does not allow, into ex->upgrade ("": none goes on).
+ * Only a bodiless HTTP/1.1 request whose Connection names upgrade offers
+ * one (RFC 9110 7.8); anything else loses its Upgrade as hop-by-hop.
+ */
+static void
+upgrade_offer(struct exchange *ex)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(ex->req);
+	const char *offer = evhttp_find_header(in, "Upgrade");
+	const char *p, *start;
+	struct evkeyval *h;
+	bool named = false;
+	size_t len, used = 0;
+
+	ex->upgrade[0] = '\0';
+	if (offer == NULL || ex->req->minor == 0 || ex->body_len > 0)
+		return;
+	TAILQ_FOREACH(h, in, next)
+		if (strcasecmp(h->key, "Connection") == 0 &&
+		    headers_list_has(h->value, "upgrade"))
+			named = true;
+	if (!named)
+		return;
+	for (p = offer; headers_list_next(&p, &start, &len); ) {
+		if (len == 0 || !protocol_listed(ex->cfg->upgrade_protocols,
+		    start, len) || used + len + 3 > sizeof(ex->upgrade))
+			continue;
+		if (used > 0) {
+			memcpy(ex->upgrade + used, ", ", 2);
+			used += 2;
+		}
+		memcpy(ex->upgrade + used, start, len);
+		used += len;
+		ex->upgrade[used] = '\0';
+	}
+}
+
+/*
+ * Writes the upstream request head: origin-form, HTTP/1.1, keep-alive (or
+ * an upgrade offer).
+ */
 static int
 build_head(struct exchange *ex)
 {
@@ -284,6 +344,7 @@ build_head(struct exchange *ex)
 
 	if ((ex->head = evbuffer_new()) == NULL)
 		return -1;
+	upgrade_offer(ex);
 	headers_writer_init(&w, ex->head);
 	headers_conn_tokens(in, &tok);
 	headers_write_str(&w, ex->method);
@@ -311,7 +372,11 @@ build_head(struct exchange *ex)
 	 * HTTP/1.1 is persistent by default, but some origins and tools take
 	 * a request without the token as a last one (squid sends it too).
 	 */
-	headers_write(&w, "Connection: keep-alive\r\n", 24);
+	if (ex->upgrade[0] != '\0') {
+		headers_write_field(&w, "Upgrade", ex->upgrade);
+		headers_write(&w, "Connection: upgrade\r\n", 21);
+	} else
+		headers_write(&w, "Connection: keep-alive\r\n", 24);
 	if (cfg->via)
 		headers_write_str(&w, ex->req->minor == 0 ? "Via: 1.0 ferryd\r\n" :
 		    "Via: 1.1 ferryd\r\n");
@@ -455,6 +520,7 @@ send_request(struct exchange *ex)
 		.body = ex->body_len > 0 ?
 		    evhttp_request_get_input_buffer(ex->req) : NULL,
 		.head_request = ex->head_request,
+		.upgrade = ex->upgrade[0] != '\0',
 		.max_header_size = ex->cfg->max_header_size,
 		.read_timeout = ex->cfg->read_timeout,
 	};
@@ -780,6 +846,91 @@ exchange_on_end(bool reusable, void *arg)
  * cut; before, the client gets a status, or the request goes again when
  * the reused connection was closed under it and that is safe.
  */
+/* True when every protocol of the 101's Upgrade was offered. */
+static bool
+upgrade_accepted(const struct exchange *ex, const char *upgrade)
+{
+	const char *p = upgrade, *start;
+	size_t len, n = 0;
+	char one[64];
+
+	while (headers_list_next(&p, &start, &len)) {
+		if (len == 0)
+			continue;
+		if (len >= sizeof(one))
+			return false;
+		memcpy(one, start, len);
+		one[len] = '\0';
+		if (!headers_list_has(ex->upgrade, one))
+			return false;
+		n++;
+	}
+	return n > 0;
+}
+
+/*
+ * The origin switched protocols: the client gets the 101 (with the
+ * origin's Upgrade) and the exchange becomes a tunnel, whose upstream
+ * connection leaves the pool for good.  A 101 for a protocol not offered
+ * is a broken response (502): the origin speaks something nobody asked for.
+ */
+static void
+exchange_on_upgrade(struct http1_response *r, void *arg)
+{
+	struct exchange *ex = arg;
+	const char *proto = http1_find(r, "Upgrade");
+	struct worker *w = ex->w;
+	struct client *client = ex->client;
+	struct headers_writer hw;
+	struct evbuffer *head;
+	struct upstream *up = ex->up;
+	char method[sizeof(ex->ext_method) + 8];
+	int64_t started = ex->started;
+
+	if (proto == NULL) {
+		exchange_fail(ex, 502, "origin switched protocols without "
+		    "Upgrade");
+		return;
+	}
+	if (!upgrade_accepted(ex, proto)) {
+		exchange_fail(ex, 502, "origin switched to a protocol not "
+		    "offered: %.64s", proto);
+		return;
+	}
+	if ((head = evbuffer_new()) == NULL) {
+		exchange_fail(ex, 503, "out of memory");
+		return;
+	}
+	headers_writer_init(&hw, head);
+	write_origin_head(&hw, 1, r);
+	headers_write_field(&hw, "Upgrade", proto);
+	headers_write(&hw, "Connection: upgrade\r\n", 21);
+	if (ex->cfg->via)
+		headers_write_str(&hw, "Via: 1.1 ferryd\r\n");
+	headers_write(&hw, "\r\n", 2);
+	headers_writer_flush(&hw);
+	log_debug("%s %s: upgraded to %s on connection %llu", ex->method,
+	    evhttp_request_get_uri(ex->req), proto,
+	    (unsigned long long)up->pc.id);
+
+	/* r and proto are the stream's: gone from here. */
+	stream_close(ex->stream);
+	ex->stream = NULL;
+	if (pool_detach(up->pool, &up->pc, ex->owner) != 0) {
+		evbuffer_free(head);
+		exchange_fail(ex, 502, "connection %llu cannot leave the pool",
+		    (unsigned long long)up->pc.id);
+		return;
+	}
+	ex->up = NULL;
+	up->pooled = false;
+	codec_free(up->codec);
+	up->codec = NULL;
+	snprintf(method, sizeof(method), "%s", ex->method);
+	tunnel_upgrade(w, client, exchange_end(ex), method, up, head, started);
+	evbuffer_free(head);
+}
+
 static void
 exchange_on_error(enum stream_error e, const char *why, void *arg)
 {

@@ -54,6 +54,7 @@ struct exchange {
 	struct target target;
 	struct address address;
 	struct evbuffer *head;		/* the upstream request head, kept for a retry */
+	char upgrade[128];		/* the Upgrade offer passed on ("": none) */
 	size_t body_len;
 
 	struct connect_req *connecting;	/* asked of the connector, pending */

@@ -28,6 +28,7 @@ struct h1codec {
 
 	/* The response of the open stream. */
 	bool head_request;
+	bool upgrade;			/* the request offered one */
 	size_t max_header_size;
 	struct http1_response resp;
 	bool have_head;
@@ -114,6 +115,7 @@ h1codec_send(struct stream *s, const struct stream_request *rq)
 	struct evbuffer *out = bufferevent_get_output(c->up->bev);
 
 	c->head_request = rq->head_request;
+	c->upgrade = rq->upgrade;
 	c->max_header_size = rq->max_header_size;
 	upstream_attach(c->up, &codec_upstream_ops, c, rq->read_timeout);
 	evbuffer_add(out, evbuffer_pullup(rq->head, -1),
@@ -312,6 +314,11 @@ h1codec_on_read(void *arg)
 			if (!c->ops->on_head(&c->resp, c->arg))
 				return;
 			break;
+		}
+		if (c->resp.status == 101 && c->upgrade) {
+			c->have_head = true;
+			c->ops->on_upgrade(&c->resp, c->arg);
+			return;
 		}
 		if (c->resp.status == 101) {
 			c->ops->on_error(STREAM_BROKEN,

@@ -53,7 +53,9 @@ struct tunnel {
 	struct connect_req *connecting;
 	struct upstream *up;
 	struct address address;
-	char target[ADDRESS_HOST_MAX + 8];
+	char method[20];		/* for the access log: CONNECT, or GET */
+	char *target;			/* the request target, malloc'd */
+	int status;			/* 200, or 101 for an upgrade */
 	struct tunnel_side side[2];	/* [CLIENT], [ORIGIN] */
 	struct event *idle_timer;
 	int64_t started;
@@ -88,7 +90,7 @@ tunnel_free(struct tunnel *t, int status, const char *why)
 	struct worker *w = t->w;
 	uint64_t id = t->up != NULL ? t->up->pc.id : 0;
 
-	worker_access_log(w, t->client->peer_ip, "CONNECT", t->target, status,
+	worker_access_log(w, t->client->peer_ip, t->method, t->target, status,
 	    t->side[ORIGIN].bytes, clock_now() - t->started, id, false);
 	if (t->open) {
 		log_debug("tunnel %s -> %s ended: %s (%llu bytes up, %llu down)",
@@ -107,6 +109,7 @@ tunnel_free(struct tunnel *t, int status, const char *why)
 		event_free(t->idle_timer);
 	TAILQ_REMOVE(&w->tunnels, t, entry);
 	config_free(t->cfg);
+	free(t->target);
 	free(t);
 	w->hooks->exchange_done(w->hooks_arg);
 }
@@ -115,7 +118,7 @@ tunnel_free(struct tunnel *t, int status, const char *why)
 static void
 tunnel_fail(struct tunnel *t, int status, const char *why)
 {
-	log_info("client %s: CONNECT %s: %d %s", t->client->peer_ip,
+	log_info("client %s: %s %s: %d %s", t->client->peer_ip, t->method,
 	    t->target, status, why);
 	client_end_after_reply(t->client);
 	worker_reply_error(t->w, t->req, status, why, true);
@@ -136,7 +139,7 @@ tunnel_on_client_close(void *arg)
 	/* evhttp_free() at exit: the connection is evhttp's to free now. */
 	t->open = false;
 	t->w->stats.tunnels_active--;
-	tunnel_free(t, 200, "ferryd exits");
+	tunnel_free(t, t->status, "ferryd exits");
 }
 
 static struct bufferevent *
@@ -150,7 +153,7 @@ static void
 maybe_done(struct tunnel *t)
 {
 	if (t->side[CLIENT].shut && t->side[ORIGIN].shut)
-		tunnel_free(t, 200, "closed by both sides");
+		tunnel_free(t, t->status, "closed by both sides");
 }
 
 /* from's EOF goes on to the other side once its output is written. */
@@ -213,7 +216,7 @@ on_event(struct tunnel *t, int side, short what)
 		pass_eof(t, side);
 		return;
 	}
-	tunnel_free(t, 200, side == CLIENT ? "client connection error" :
+	tunnel_free(t, t->status, side == CLIENT ? "client connection error" :
 	    "origin connection error");
 }
 
@@ -263,16 +266,19 @@ tunnel_on_idle(evutil_socket_t fd, short what, void *arg)
 	struct timeval tv;
 
 	if (now >= due) {
-		tunnel_free(t, 200, "idle timeout");
+		tunnel_free(t, t->status, "idle timeout");
 		return;
 	}
 	tv = clock_to_timeval(due - now);
 	evtimer_add(t->idle_timer, &tv);
 }
 
-/* Connected: the 200, then the client connection is the tunnel's. */
+/*
+ * Connected: the client connection is the tunnel's, starting with first
+ * (the 200 line, or the 101 head), which it takes.
+ */
 static void
-tunnel_open(struct tunnel *t)
+tunnel_open(struct tunnel *t, struct evbuffer *first)
 {
 	struct worker *w = t->w;
 	struct timeval tv = clock_to_timeval(t->cfg->client_idle_timeout);
@@ -282,7 +288,7 @@ tunnel_open(struct tunnel *t)
 		tunnel_fail(t, 503, "out of memory");
 		return;
 	}
-	stats_count_request(&w->stats, 200);
+	stats_count_request(&w->stats, t->status);
 	w->stats.tunnels_total++;
 	w->stats.tunnels_active++;
 	t->open = true;
@@ -294,21 +300,25 @@ tunnel_open(struct tunnel *t)
 	bufferevent_setcb(cbev, tunnel_on_client_read, tunnel_on_client_write,
 	    tunnel_on_client_event, t);
 	bufferevent_setwatermark(cbev, EV_READ | EV_WRITE, 0, 0);
-	evbuffer_add(bufferevent_get_output(cbev),
-	    "HTTP/1.1 200 Connection established\r\n\r\n", 39);
+	evbuffer_add_buffer(bufferevent_get_output(cbev), first);
 	upstream_attach(t->up, &tunnel_upstream_ops, t, 0);
 	bufferevent_enable(cbev, EV_READ | EV_WRITE);
 	evtimer_add(t->idle_timer, &tv);
 	log_debug("tunnel %s -> %s open on upstream %llu", t->client->peer_ip,
 	    t->target, (unsigned long long)t->up->pc.id);
-	/* What the client sent after the head (a TLS ClientHello) goes first. */
+	/*
+	 * What came after the heads goes first: a ClientHello sent with the
+	 * CONNECT, the new protocol's first bytes after a 101.
+	 */
 	relay(t, CLIENT);
+	relay(t, ORIGIN);
 }
 
 static void
 tunnel_on_connection(const struct connect_result *res, void *arg)
 {
 	struct tunnel *t = arg;
+	struct evbuffer *first;
 
 	t->connecting = NULL;
 	if (res->up == NULL) {
@@ -316,7 +326,57 @@ tunnel_on_connection(const struct connect_result *res, void *arg)
 		return;
 	}
 	t->up = res->up;
-	tunnel_open(t);
+	if ((first = evbuffer_new()) == NULL ||
+	    evbuffer_add(first, "HTTP/1.1 200 Connection established\r\n\r\n",
+	    39) != 0) {
+		if (first != NULL)
+			evbuffer_free(first);
+		tunnel_fail(t, 503, "out of memory");
+		return;
+	}
+	tunnel_open(t, first);
+	evbuffer_free(first);
+}
+
+/* A new tunnel for req on c, in the list and told of c's close; NULL: no memory. */
+static struct tunnel *
+tunnel_new(struct worker *w, struct client *c, struct evhttp_request *req,
+    const char *method, int status)
+{
+	struct tunnel *t;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL ||
+	    (t->target = strdup(evhttp_request_get_uri(req))) == NULL) {
+		free(t);
+		return NULL;
+	}
+	t->w = w;
+	t->cfg = config_ref(w->cfg);
+	t->client = c;
+	t->req = req;
+	t->status = status;
+	t->started = clock_now();
+	snprintf(t->method, sizeof(t->method), "%s", method);
+	TAILQ_INSERT_TAIL(&w->tunnels, t, entry);
+	client_set_user(c, tunnel_on_client_close, t);
+	return t;
+}
+
+void
+tunnel_upgrade(struct worker *w, struct client *c, struct evhttp_request *req,
+    const char *method, struct upstream *up, struct evbuffer *head,
+    int64_t started)
+{
+	struct tunnel *t;
+
+	if ((t = tunnel_new(w, c, req, method, 101)) == NULL) {
+		upstream_close(up, "out of memory");
+		worker_reply_error(w, req, 503, "out of memory", true);
+		return;
+	}
+	t->up = up;
+	t->started = started;
+	tunnel_open(t, head);
 }
 
 void
@@ -332,19 +392,11 @@ tunnel_start(struct worker *w, struct client *c, struct evhttp_request *req)
 	struct connect_req *creq;
 	struct tunnel *t;
 
-	if ((t = calloc(1, sizeof(*t))) == NULL) {
+	if ((t = tunnel_new(w, c, req, "CONNECT", 200)) == NULL) {
+		client_end_after_reply(c);
 		worker_reply_error(w, req, 503, "out of memory", true);
 		return;
 	}
-	t->w = w;
-	t->cfg = config_ref(w->cfg);
-	t->client = c;
-	t->req = req;
-	t->started = clock_now();
-	snprintf(t->target, sizeof(t->target), "%s",
-	    evhttp_request_get_uri(req));
-	TAILQ_INSERT_TAIL(&w->tunnels, t, entry);
-	client_set_user(c, tunnel_on_client_close, t);
 	memset(&target, 0, sizeof(target));
 	if (target_parse(&target, evhttp_request_get_uri(req), true, false,
 	    &why) != 0) {
@@ -377,5 +429,5 @@ tunnel_abort(struct tunnel *t)
 		tunnel_fail(t, 503, "ferryd is shutting down");
 		return;
 	}
-	tunnel_free(t, 200, "ferryd is shutting down");
+	tunnel_free(t, t->status, "ferryd is shutting down");
 }

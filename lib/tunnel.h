@@ -1,7 +1,8 @@
 /*
- * tunnel.h - a CONNECT tunnel: bytes both ways between a client
- * connection taken over from evhttp and an upstream connection of its own
- * (from the connector, never pooled), with half-close passed on, reading
+ * tunnel.h - a CONNECT tunnel, or an upgraded exchange (a 101): bytes both
+ * ways between a client connection taken over from evhttp and an upstream
+ * connection of its own (from the connector unpooled, or out of the pool
+ * for good after the 101), with half-close passed on, reading
  * paused while the other side's output is full, and an idle timeout.
  *
  * Owner: the worker's tunnel list, from tunnel_start() until the tunnel
@@ -12,8 +13,12 @@
 #ifndef FERRYD_TUNNEL_H
 #define FERRYD_TUNNEL_H
 
+#include <stdint.h>
+
 struct client;
+struct evbuffer;
 struct evhttp_request;
+struct upstream;
 struct tunnel;
 struct tunnel_list;
 struct worker;
@@ -24,6 +29,16 @@ struct worker;
  */
 void tunnel_start(struct worker *w, struct client *c,
     struct evhttp_request *req);
+
+/*
+ * The origin answered req (from c, sent on up) with a 101: head is the
+ * 101 for the client, then bytes go both ways on up, which has left the
+ * pool (pool_detach) and has no codec.  Takes up; head is emptied.
+ * started: when the exchange began, for the access log.
+ */
+void tunnel_upgrade(struct worker *w, struct client *c,
+    struct evhttp_request *req, const char *method, struct upstream *up,
+    struct evbuffer *head, int64_t started);
 
 /* Ends t now (shutdown): both connections close. */
 void tunnel_abort(struct tunnel *t);

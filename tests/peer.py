@@ -6,6 +6,12 @@
                                  a small HTML page naming the path
   peer.py echo READY             a TCP echo server: echoes every byte, and
                                  closes its side after the client's EOF
+  peer.py upgrade READY          an HTTP/1.1 origin that switches protocols:
+                                 /ws with an Upgrade offer gets a 101
+                                 (Upgrade: websocket), "hello " and then an
+                                 echo as above; /ws-bare a 101 without
+                                 Upgrade; /ws-other a 101 to h2c; any other
+                                 request a 200 saying which Upgrade it saw
 
 READY gets the port once listening.  Runs until killed.
 """
@@ -95,10 +101,61 @@ def echo(path):
         threading.Thread(target=echo_one, args=(conn,), daemon=True).start()
 
 
+def upgrade_one(conn):
+    with conn:
+        buf = b""
+        while True:
+            while b"\r\n\r\n" not in buf:
+                b = conn.recv(65536)
+                if not b:
+                    return
+                buf += b
+            head, buf = buf.split(b"\r\n\r\n", 1)
+            lines = head.decode("latin-1").split("\r\n")
+            path = lines[0].split(" ")[1]
+            fields = {}
+            for line in lines[1:]:
+                k, _, v = line.partition(":")
+                fields[k.strip().lower()] = v.strip()
+            offer = fields.get("upgrade")
+            if path == "/ws" and offer:
+                conn.sendall(b"HTTP/1.1 101 Switching Protocols\r\n"
+                             b"Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                             b"X-Origin: peer\r\n\r\nhello ")
+                if buf:
+                    conn.sendall(buf)
+                echo_one(conn)
+                return
+            if path == "/ws-bare":
+                conn.sendall(b"HTTP/1.1 101 Switching Protocols\r\n"
+                             b"Connection: Upgrade\r\n\r\n")
+                return
+            if path == "/ws-other":
+                conn.sendall(b"HTTP/1.1 101 Switching Protocols\r\n"
+                             b"Upgrade: h2c\r\nConnection: Upgrade\r\n\r\n")
+                return
+            body = ("upgrade: %s\n" % (offer or "-")).encode()
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s"
+                         % (len(body), body))
+
+
+def upgrade(path):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", 0))
+    s.listen(128)
+    ready(path, s.getsockname()[1])
+    while True:
+        conn, _ = s.accept()
+        threading.Thread(target=upgrade_one, args=(conn,), daemon=True).start()
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "https":
         https(sys.argv[2], sys.argv[3], sys.argv[4])
     elif sys.argv[1] == "echo":
         echo(sys.argv[2])
+    elif sys.argv[1] == "upgrade":
+        upgrade(sys.argv[2])
     else:
-        sys.exit("usage: peer.py https CERT KEY READY | echo READY")
+        sys.exit("usage: peer.py https CERT KEY READY | echo READY | upgrade READY")

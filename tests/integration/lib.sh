@@ -111,6 +111,16 @@ start_echo() {
 	read -r ECHO_PORT < "$T/echo.ready"
 }
 
+# start_upgrade_origin: an origin that answers Upgrade offers with 101
+# (tests/peer.py); sets UPGRADE_PORT.
+start_upgrade_origin() {
+	rm -f "$T/upgrade.ready"
+	python3 "$TESTS_DIR/peer.py" upgrade "$T/upgrade.ready" 2>"$T/upgrade.log" &
+	PIDS="$PIDS $!"
+	wait_for 10 test -s "$T/upgrade.ready" || { echo "upgrade origin did not start"; exit 1; }
+	read -r UPGRADE_PORT < "$T/upgrade.ready"
+}
+
 # origin_stat accepted|requests|open
 origin_stat() {
 	curl -s --max-time 5 "http://127.0.0.1:$ORIGIN_CTL/stats" | awk -v k="$1" '$1 == k { print $2 }'

@@ -92,8 +92,15 @@ on_error(enum stream_error e, const char *why, void *arg)
 	seen.done = true;
 }
 
+static void
+on_upgrade(struct http1_response *r, void *arg)
+{
+	note("upgrade", r->status);
+	seen.done = true;
+}
+
 static const struct stream_ops ops = {
-	on_interim, on_head, on_body, on_end, on_error,
+	on_interim, on_head, on_body, on_end, on_error, on_upgrade,
 };
 
 static void
@@ -142,12 +149,12 @@ run(void)
 
 /* Starts the exchange and checks that the request went out whole. */
 static void
-start(bool head_request)
+start_rq(bool head_request, bool upgrade)
 {
 	char req[128];
 	size_t n;
 
-	struct stream_request rq = { head, NULL, head_request, 8192,
+	struct stream_request rq = { head, NULL, head_request, upgrade, 8192,
 	    10 * 1000000 };
 
 	stream_send(stream, &rq);
@@ -157,6 +164,12 @@ start(bool head_request)
 	req[n] = '\0';
 	ck_assert_str_eq(req, "GET / HTTP/1.1\r\nHost: o\r\n\r\n");
 	ck_assert_msg(!stream_request_unsent(stream), "request sent");
+}
+
+static void
+start(bool head_request)
+{
+	start_rq(head_request, false);
 }
 
 /* The origin closes its side: a pair says so with BEV_FINISHED. */
@@ -290,6 +303,25 @@ START_TEST(test_unasked_101)
 END_TEST
 
 /* An endless stream of 1xx is cut off: it would hold the exchange for ever. */
+/*
+ * A 101 to a request that offered an upgrade ends the codec's part; the
+ * new protocol's first bytes stay in the transport's input.
+ */
+START_TEST(test_asked_101)
+{
+	char rest[16];
+	size_t n;
+
+	start_rq(false, true);
+	origin("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+	    "Connection: upgrade\r\n\r\n\x81\x02hi");
+	ck_assert_str_eq(seen.log, "upgrade 101");
+	n = evbuffer_copyout(bufferevent_get_input(up->bev), rest, sizeof(rest));
+	ck_assert_uint_eq(n, 4);
+	ck_assert(memcmp(rest, "\x81\x02hi", 4) == 0);
+}
+END_TEST
+
 START_TEST(test_too_many_interim)
 {
 	start(false);
@@ -381,6 +413,7 @@ h1codec_suite(void)
 	tcase_add_test(tc, test_bad_response);
 	tcase_add_test(tc, test_bad_chunk);
 	tcase_add_test(tc, test_unasked_101);
+	tcase_add_test(tc, test_asked_101);
 	tcase_add_test(tc, test_too_many_interim);
 	tcase_add_test(tc, test_stop_at_head);
 	tcase_add_test(tc, test_pause);
