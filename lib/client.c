@@ -22,6 +22,7 @@
 #include "config.h"
 #include "headers.h"
 #include "log.h"
+#include "sockio.h"
 #include "worker.h"
 
 #define CLIENT_IO_MAX (1024 * 1024)
@@ -433,6 +434,12 @@ client_take_over(struct client *c)
 	bufferevent_set_timeouts(c->bev, NULL, NULL);
 	bufferevent_setfd(c->bev, c->fd);
 	return c->bev;
+}
+
+ssize_t
+client_read_more(struct client *c, struct evbuffer *buf, size_t max)
+{
+	return c->fd >= 0 ? sockio_read(c->fd, buf, max) : 0;
 }
 
 void

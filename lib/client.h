@@ -20,12 +20,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "reqscan.h"
 
 struct bufferevent;
 struct event;
 struct event_base;
+struct evbuffer;
 struct evbuffer_cb_entry;
 struct evhttp_connection;
 struct evhttp_request;
@@ -108,6 +110,12 @@ void client_end_after_reply(struct client *c);
  * exit, which tells the tunnel through the on_close of client_set_user()).
  */
 struct bufferevent *client_take_over(struct client *c);
+
+/*
+ * A tunnel reads on from the client, past libevent's 4 KiB: as
+ * upstream_read_more() (the input buffer is the caller's to empty first).
+ */
+ssize_t client_read_more(struct client *c, struct evbuffer *buf, size_t max);
 
 /* Sends FIN to the client of a tunnel (it passes on the origin's EOF). */
 void client_shutdown_write(struct client *c);

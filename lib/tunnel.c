@@ -173,6 +173,27 @@ pass_eof(struct tunnel *t, int from)
 	maybe_done(t);
 }
 
+/*
+ * Reads on from from's socket straight into out while it has room:
+ * libevent reads 4 KiB at a time, a system call and a loop turn each.  An
+ * EOF or error found here is left for libevent to find on its next read.
+ */
+static void
+read_more(struct tunnel *t, int from, struct evbuffer *out)
+{
+	size_t len;
+	ssize_t n;
+
+	while ((len = evbuffer_get_length(out)) < TUNNEL_HIGH) {
+		n = from == ORIGIN ?
+		    upstream_read_more(t->up, out, TUNNEL_HIGH - len) :
+		    client_read_more(t->client, out, TUNNEL_HIGH - len);
+		if (n <= 0)
+			return;
+		t->side[from].bytes += (uint64_t)n;
+	}
+}
+
 /* Moves what from has read to the other side. */
 static void
 relay(struct tunnel *t, int from)
@@ -187,6 +208,8 @@ relay(struct tunnel *t, int from)
 	s->bytes += n;
 	t->active_at = clock_now();
 	evbuffer_add_buffer(out, in);
+	if (!s->eof)
+		read_more(t, from, out);
 	if (evbuffer_get_length(out) >= TUNNEL_HIGH && !s->paused) {
 		s->paused = true;
 		bufferevent_disable(s->bev, EV_READ);

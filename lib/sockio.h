@@ -1,0 +1,23 @@
+/*
+ * sockio.h - reading a socket into an evbuffer in large pieces.
+ * libevent 2.1 reads at most 4 KiB per read(2) (EVBUFFER_MAX_READ), which
+ * costs a system call and a loop turn per 4 KiB of a download; the owners
+ * of a descriptor (upstream.c, client.c) read on with this when they know
+ * more is wanted.  No state: the caller owns fd and buf.
+ */
+#ifndef FERRYD_SOCKIO_H
+#define FERRYD_SOCKIO_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct evbuffer;
+
+/*
+ * Reads up to max bytes from fd into buf without blocking.  Returns the
+ * bytes read, 0 when none were waiting, or -1 at EOF (errno 0) or on an
+ * error (errno set).
+ */
+ssize_t sockio_read(int fd, struct evbuffer *buf, size_t max);
+
+#endif
