@@ -132,6 +132,9 @@ tunnel_on_client_close(void *arg)
 	struct tunnel *t = arg;
 
 	if (!t->open) {
+		/* evhttp detached the unanswered request: it is ours to free. */
+		if (evhttp_request_get_connection(t->req) == NULL)
+			evhttp_request_free(t->req);
 		stats_count_request(&t->w->stats, 499);
 		tunnel_free(t, 499, "client gone while connecting");
 		return;

@@ -12,6 +12,8 @@
                                  echo as above; /ws-bare a 101 without
                                  Upgrade; /ws-other a 101 to h2c; any other
                                  request a 200 saying which Upgrade it saw
+  peer.py blackhole READY        a port whose connects hang: a listener with
+                                 a full accept queue, never accepting
 
 READY gets the port once listening.  Runs until killed.
 """
@@ -150,6 +152,18 @@ def upgrade(path):
         threading.Thread(target=upgrade_one, args=(conn,), daemon=True).start()
 
 
+def blackhole(path):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(0)
+    # One connection fills the queue; later SYNs are dropped.
+    filler = socket.create_connection(s.getsockname())
+    ready(path, s.getsockname()[1])
+    while True:
+        threading.Event().wait(3600)
+    filler.close()
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "https":
         https(sys.argv[2], sys.argv[3], sys.argv[4])
@@ -157,5 +171,7 @@ if __name__ == "__main__":
         echo(sys.argv[2])
     elif sys.argv[1] == "upgrade":
         upgrade(sys.argv[2])
+    elif sys.argv[1] == "blackhole":
+        blackhole(sys.argv[2])
     else:
-        sys.exit("usage: peer.py https CERT KEY READY | echo READY | upgrade READY")
+        sys.exit("usage: peer.py https CERT KEY READY | echo READY | upgrade READY | blackhole READY")

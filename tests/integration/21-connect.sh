@@ -8,8 +8,9 @@
 
 start_tls_origin
 start_echo
+start_blackhole
 CLOSED_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-start_ferryd access.connect_ports="$TLS_PORT $ECHO_PORT $CLOSED_PORT" \
+start_ferryd access.connect_ports="$TLS_PORT $ECHO_PORT $CLOSED_PORT $BLACKHOLE_PORT" \
     server.client_idle_timeout=2 upstream.connect_timeout=1 \
     log.access_log="$T/access.log"
 S="https://127.0.0.1:$TLS_PORT"
@@ -73,6 +74,21 @@ check_eq "pauses of 1.5 s, connect_timeout 1 s: the tunnel lives" \
 
 check_eq "port not in connect_ports: 403" 403 "$(connect_code 8443)"
 check_eq "closed port: 502" 502 "$(connect_code "$CLOSED_PORT")"
+t0=$(date +%s%N)
+check_eq "connect timeout (1 s): 504" 504 "$(connect_code "$BLACKHOLE_PORT")"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "504 after about connect_timeout ($ms ms)" test "$ms" -ge 900 -a "$ms" -lt 8000
+# The client gives up while ferryd connects: counted as 499, nothing kept
+# (ASan checks the exit for leaks).
+python3 -c '
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+s.sendall(b"CONNECT 127.0.0.1:%s HTTP/1.1\r\nHost: x\r\n\r\n" % sys.argv[2].encode())
+time.sleep(0.3)
+s.close()
+' "$PROXY_PORT" "$BLACKHOLE_PORT"
+gone() { [ "$(metric 'ferryd_requests_total{code="499"}')" = 1 ]; }
+check "client gone while connecting: 499" wait_for 5 gone
 # A refused CONNECT's tunnel bytes are never read as a request (evhttp
 # would: it keeps a connection open after any reply to a CONNECT).
 out=$(printf 'CONNECT 127.0.0.1:%s HTTP/1.1\r\nHost: x\r\n\r\nGET /metrics HTTP/1.1\r\nHost: x\r\n\r\n' \
@@ -146,6 +162,8 @@ check "access log: a line per tunnel" \
     grep -q "^[^ ]* 127.0.0.1 CONNECT 127.0.0.1:$TLS_PORT 200 [0-9]* [0-9]* [0-9]* new$" "$T/access.log"
 check "access log: the refused port" \
     grep -q "^[^ ]* 127.0.0.1 CONNECT 127.0.0.1:8443 403 " "$T/access.log"
+check "access log: the connect timeout" \
+    grep -q "^[^ ]* 127.0.0.1 CONNECT 127.0.0.1:$BLACKHOLE_PORT 504 " "$T/access.log"
 check "access log: the closed port" \
     grep -q "^[^ ]* 127.0.0.1 CONNECT 127.0.0.1:$CLOSED_PORT 502 " "$T/access.log"
 

@@ -121,6 +121,16 @@ start_upgrade_origin() {
 	read -r UPGRADE_PORT < "$T/upgrade.ready"
 }
 
+# start_blackhole: a port whose connects hang (tests/peer.py); sets
+# BLACKHOLE_PORT.
+start_blackhole() {
+	rm -f "$T/blackhole.ready"
+	python3 "$TESTS_DIR/peer.py" blackhole "$T/blackhole.ready" 2>"$T/blackhole.log" &
+	PIDS="$PIDS $!"
+	wait_for 10 test -s "$T/blackhole.ready" || { echo "blackhole did not start"; exit 1; }
+	read -r BLACKHOLE_PORT < "$T/blackhole.ready"
+}
+
 # origin_stat accepted|requests|open
 origin_stat() {
 	curl -s --max-time 5 "http://127.0.0.1:$ORIGIN_CTL/stats" | awk -v k="$1" '$1 == k { print $2 }'
