@@ -60,6 +60,7 @@ struct tunnel {
 	struct event *idle_timer;
 	int64_t started;
 	int64_t active_at;		/* last byte moved */
+	size_t pending;			/* both outputs at the last idle check */
 	bool open;			/* the 200 is sent: relaying */
 };
 
@@ -225,6 +226,7 @@ drained(struct tunnel *t, int to)
 {
 	struct tunnel_side *src = &t->side[!to];
 
+	t->active_at = clock_now();
 	if (src->paused) {
 		src->paused = false;
 		if (!src->eof)
@@ -282,14 +284,27 @@ tunnel_on_origin_event(short what, void *arg)
 	on_event(arg, ORIGIN, what);
 }
 
-/* Idle for client_idle_timeout both ways: closed.  Re-armed lazily. */
+/*
+ * Idle for client_idle_timeout both ways: closed.  Re-armed lazily.  A
+ * side read slowly is not idle: while its backlog shrinks nothing is read
+ * (the source is paused), so output that moved since the last check
+ * counts as activity too.
+ */
 static void
 tunnel_on_idle(evutil_socket_t fd, short what, void *arg)
 {
 	struct tunnel *t = arg;
-	int64_t due = t->active_at + t->cfg->client_idle_timeout;
-	int64_t now = clock_now();
+	size_t pending = evbuffer_get_length(bufferevent_get_output(
+	    t->side[CLIENT].bev)) + evbuffer_get_length(bufferevent_get_output(
+	    t->side[ORIGIN].bev));
+	int64_t now = clock_now(), due;
 	struct timeval tv;
+
+	if (pending != t->pending) {
+		t->pending = pending;
+		t->active_at = now;
+	}
+	due = t->active_at + t->cfg->client_idle_timeout;
 
 	if (now >= due) {
 		tunnel_free(t, t->status, "idle timeout");
