@@ -161,8 +161,13 @@ server_authorized(struct server *srv, struct client *c,
 	/* A CONNECT's early bytes were meant for a tunnel: never parsed. */
 	if (connect)
 		client_end_after_reply(c);
+	/*
+	 * A wrong guess costs a crypt on the event loop: one per connection,
+	 * so that guesses cannot queue up pipelined on one socket.
+	 */
 	worker_reply_challenge(&srv->w, req, !page, r == AUTH_MISSING ?
-	    "authentication required" : "authentication failed", connect);
+	    "authentication required" : "authentication failed",
+	    connect || r != AUTH_MISSING);
 	return false;
 }
 

@@ -19,12 +19,16 @@ htpasswd -b -5 "$PW" bob hunter2 2>/dev/null
 start_ferryd access.auth_file="$PW" access.connect_ports="$TLS_PORT" \
     log.access_log="$T/access.log"
 
-code=$(px -D "$T/h" -o /dev/null -w '%{http_code}' "$U/size/3" || true)
+code=$(px -D "$T/h0" -o /dev/null -w '%{http_code}' "$U/size/3" || true)
 check_eq "no credentials: 407" 407 "$code"
 check "407 asks for Basic credentials" \
-    grep -q '^Proxy-Authenticate: Basic realm="ferryd"' "$T/h"
-code=$(px -o /dev/null -w '%{http_code}' -U alice:wrong "$U/size/3" || true)
+    grep -q '^Proxy-Authenticate: Basic realm="ferryd"' "$T/h0"
+code=$(px -D "$T/h" -o /dev/null -w '%{http_code}' -U alice:wrong "$U/size/3" || true)
 check_eq "wrong password: 407" 407 "$code"
+check "wrong password: the connection closes (one guess per connection)" \
+    grep -qi '^Connection: close' "$T/h"
+check "no credentials: the connection stays (browsers ask again on it)" \
+    sh -c "! grep -qi '^Connection: close' '$T/h0'"
 code=$(px -o /dev/null -w '%{http_code}' -U mallory:x "$U/size/3" || true)
 check_eq "unknown user: 407" 407 "$code"
 code=$(px -o "$T/echo" -w '%{http_code}' -U 'alice:open sesame:1' "$U/echo" || true)
