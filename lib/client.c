@@ -17,6 +17,7 @@
 #include <event2/util.h>
 
 #include "acl.h"
+#include "auth.h"
 #include "client.h"
 #include "clock.h"
 #include "config.h"
@@ -97,6 +98,31 @@ client_reject(struct client *c)
 		client_later(c, &c->reject_ev, client_on_reject);
 }
 
+/*
+ * The scanner asks before a body is read: with auth_file, only a client
+ * with valid credentials makes ferryd read (and hold) a body, or get a
+ * 100 Continue.  The request callback checks every request again (a
+ * cache hit by then).
+ */
+static int
+client_check_body(void *arg, const char *cred, const char **why)
+{
+	struct client *c = arg;
+	enum auth_result r;
+	char user[64];
+
+	if (c->w->auth == NULL ||
+	    (r = auth_check(c->w->auth, cred, user, sizeof(user))) == AUTH_OK)
+		return 0;
+	if (r != AUTH_MISSING)
+		log_notice("client %s: authentication failed: %s%s%s%s",
+		    c->peer_ip, auth_result_name(r), user[0] != '\0' ?
+		    " (user \"" : "", user, user[0] != '\0' ? "\")" : "");
+	*why = r == AUTH_MISSING ? "authentication required" :
+	    "authentication failed";
+	return 407;
+}
+
 /* Sees every byte before evhttp does (runs as bytes are added). */
 static void
 client_on_input(struct evbuffer *in, const struct evbuffer_cb_info *info,
@@ -119,6 +145,8 @@ client_on_input(struct evbuffer *in, const struct evbuffer_cb_info *info,
 	left = info->n_added;
 	/* Before evhttp reads a body or answers 100-continue for it. */
 	reqscan_refuse(&c->scan, client_allowed(c) ? 0 : 403, "access denied");
+	if (c->w->auth != NULL && c->scan.body_check == NULL)
+		(void)reqscan_set_body_check(&c->scan, client_check_body, c);
 	/* Only bytes up to a violation get scanned: take the position first. */
 	front = c->scan.offset - (len - left);
 	evbuffer_ptr_set(in, &pos, len - left, EVBUFFER_PTR_SET);
@@ -183,10 +211,11 @@ client_on_reject(evutil_socket_t fd, short what, void *arg)
 	worker_access_log(c->w, c->peer_ip, "-", "-", c->scan.status, 0,
 	    0, 0, false);
 	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n"
-	    "Content-Type: text/plain; charset=utf-8\r\n"
+	    "Content-Type: text/plain; charset=utf-8\r\n%s"
 	    "Content-Length: %zu\r\nConnection: close\r\n\r\n%s\n",
 	    c->scan.status, worker_reason_phrase(c->scan.status),
-	    strlen(why) + 1, why);
+	    c->scan.status == 407 ? "Proxy-Authenticate: " WORKER_CHALLENGE
+	    "\r\n" : "", strlen(why) + 1, why);
 	bufferevent_enable(c->bev, EV_WRITE);
 }
 
@@ -241,6 +270,7 @@ client_on_close(struct evhttp_connection *evcon, void *arg)
 		c->w->replies_in_flight--;
 		c->w->hooks->reply_done(c->w->hooks_arg);
 	}
+	reqscan_clear(&c->scan);
 	evbuffer_remove_cb_entry(bufferevent_get_input(c->bev), c->scan_cb);
 	evbuffer_remove_cb_entry(bufferevent_get_output(c->bev), c->drain_cb);
 	c->w->hooks->client_closed(c->w->hooks_arg, c);

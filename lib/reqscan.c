@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
 
@@ -75,7 +76,8 @@ enum field {
 	F_HOST,
 	F_CONTENT_LENGTH,
 	F_TRANSFER_ENCODING,
-	F_EXPECT
+	F_EXPECT,
+	F_PROXY_AUTH			/* kept only with a body check */
 };
 
 /* Sub-states of the request-target. */
@@ -191,6 +193,8 @@ next_request(struct reqscan *s)
 	s->port = 0;
 	s->n_host = s->n_content_length = s->n_transfer_encoding = 0;
 	s->host_empty = s->chunked = s->expect_bad = false;
+	s->n_cred = 0;
+	s->cred_len = 0;
 	s->content_length = s->body_left = s->body_total = 0;
 	s->token_len = 0;
 	s->field = F_OTHER;
@@ -239,7 +243,7 @@ method_end(struct reqscan *s)
 
 	if (s->token_len == 0)
 		return bad(s, 400, "empty method");
-	if (s->token_len > sizeof(s->token))
+	if (s->token_len > sizeof(s->ext_method) - 1)
 		return bad(s, 501, "method name too long");
 	m = method_lookup(s->token, s->token_len);
 	if (m < 0)
@@ -505,6 +509,9 @@ name_end(struct reqscan *s)
 		s->field = F_TRANSFER_ENCODING;
 	} else if (len == 6 && memcmp(t, "expect", 6) == 0)
 		s->field = F_EXPECT;
+	else if (len == 19 && s->body_check != NULL &&
+	    memcmp(t, "proxy-authorization", 19) == 0 && s->n_cred++ == 0)
+		s->field = F_PROXY_AUTH;
 	else
 		s->field = F_OTHER;
 	s->sub = V_START;
@@ -546,6 +553,12 @@ value_byte(struct reqscan *s, unsigned char c)
 
 	switch (s->field) {
 	case F_HOST:
+		s->sub = V_WORD;
+		return A_MORE;
+	case F_PROXY_AUTH:
+		/* One past the limit says "cut": no user has such a value. */
+		if (s->cred_len <= REQSCAN_CRED_MAX)
+			s->cred[s->cred_len++] = (char)c;
 		s->sub = V_WORD;
 		return A_MORE;
 	case F_CONTENT_LENGTH:
@@ -640,6 +653,15 @@ head_end(struct reqscan *s)
 		return bad(s, 413, "request body too large");
 	if (s->expect_bad)
 		return bad(s, 417, "unsupported expectation");
+	if (s->body_check != NULL && (s->chunked || s->content_length > 0)) {
+		const char *why = NULL;
+		int status;
+
+		s->cred[s->cred_len] = '\0';
+		if ((status = s->body_check(s->body_check_arg, s->n_cred > 0 ?
+		    s->cred : NULL, &why)) != 0)
+			return bad(s, status, why);
+	}
 
 	if (s->method == M_EXT) {
 		if (s->ext_n == REQSCAN_EXT_QUEUE)
@@ -1060,6 +1082,26 @@ reqscan_take_method(struct reqscan *s, char *name, size_t size)
 	s->ext_first = (s->ext_first + 1) % REQSCAN_EXT_QUEUE;
 	s->ext_n--;
 	return true;
+}
+
+int
+reqscan_set_body_check(struct reqscan *s, reqscan_body_check check,
+    void *arg)
+{
+	if (check != NULL && s->cred == NULL &&
+	    (s->cred = malloc(REQSCAN_CRED_MAX + 2)) == NULL)
+		return -1;
+	s->body_check = check;
+	s->body_check_arg = arg;
+	return 0;
+}
+
+void
+reqscan_clear(struct reqscan *s)
+{
+	free(s->cred);
+	s->cred = NULL;
+	s->body_check = NULL;
 }
 
 void

@@ -26,6 +26,18 @@ struct reqscan_limits {
 	uint64_t max_body_size;		/* > it: 413 */
 };
 
+/* The longest Proxy-Authorization value kept for reqscan_set_body_check(). */
+#define REQSCAN_CRED_MAX 4096
+
+/*
+ * Asked at the end of a head whose body is coming, before evhttp reads it
+ * or answers 100-continue: cred is the request's first Proxy-Authorization
+ * value (NULL: none; cut values are passed as they are, too long for any
+ * user).  Returns 0 to go on, or a status to fail the request with.
+ */
+typedef int (*reqscan_body_check)(void *arg, const char *cred,
+    const char **why);
+
 /* Heads with extension methods scanned but not yet dispatched, at most. */
 #define REQSCAN_EXT_QUEUE 8
 
@@ -58,7 +70,7 @@ struct reqscan {
 	uint64_t content_length;
 	uint64_t body_left;		/* CL body or current chunk: bytes still to come */
 	uint64_t body_total;		/* chunked: bytes of data so far */
-	char token[18];			/* the method, or a field name lower-cased */
+	char token[20];			/* the method, or a field name lower-cased */
 	char ext_method[19];		/* the extension method being scanned */
 	char ext_queue[REQSCAN_EXT_QUEUE][19];	/* clean heads' extension methods */
 	unsigned int ext_first, ext_n;
@@ -69,6 +81,11 @@ struct reqscan {
 	int match;			/* bytes of the expected word matched, -1: not it */
 	int elements;			/* Transfer-Encoding: list elements so far */
 	bool chunked_last;		/* Transfer-Encoding: the last element was chunked */
+	reqscan_body_check body_check;	/* NULL: none */
+	void *body_check_arg;
+	char *cred;			/* the Proxy-Authorization value, malloc'd when checked */
+	size_t cred_len;
+	int n_cred;			/* Proxy-Authorization fields in this head */
 };
 
 void reqscan_init(struct reqscan *s, const struct reqscan_limits *limits);
@@ -98,6 +115,18 @@ bool reqscan_in_tunnel(const struct reqscan *s);
  * scanned as before.
  */
 void reqscan_refuse(struct reqscan *s, int status, const char *why);
+
+/*
+ * check (NULL: none) decides on every head with a body before the body
+ * is read (proxy authentication: a client without credentials must not
+ * make ferryd read 64 MiB first).  Only then are Proxy-Authorization
+ * values kept.  Returns -1 when out of memory.
+ */
+int reqscan_set_body_check(struct reqscan *s, reqscan_body_check check,
+    void *arg);
+
+/* Frees what the scanner holds (the kept credentials). */
+void reqscan_clear(struct reqscan *s);
 
 /*
  * evhttp 2.1.12 knows nine methods and passes any other as "unknown",

@@ -146,7 +146,7 @@ server_authorized(struct server *srv, struct client *c,
 	    page ? "Authorization" : "Proxy-Authorization");
 	bool connect = evhttp_request_get_command(req) == EVHTTP_REQ_CONNECT;
 	char user[64];
-	enum auth_result r = auth_check(srv->auth, cred, user, sizeof(user));
+	enum auth_result r = auth_check(srv->w.auth, cred, user, sizeof(user));
 
 	if (r == AUTH_OK)
 		return true;
@@ -209,7 +209,7 @@ server_on_request(struct evhttp_request *req, void *arg)
 		return;
 	}
 	page = uri[0] == '/' || strcmp(uri, "*") == 0;
-	if (srv->auth != NULL && !server_authorized(srv, c, req, method, page))
+	if (srv->w.auth != NULL && !server_authorized(srv, c, req, method, page))
 		return;
 	if (evhttp_request_get_command(req) == EVHTTP_REQ_CONNECT) {
 		tunnel_start(&srv->w, c, req);
@@ -459,7 +459,7 @@ server_new(struct event_base *base, const struct ferryd_config *cfg)
 		srv->w.connector = connector_new(base, srv->dns, srv->dnscache,
 		    srv->pool, &srv->w.stats);
 	srv->http = evhttp_new(base);
-	if (cfg->auth_file != NULL && (srv->auth = load_auth(cfg)) == NULL)
+	if (cfg->auth_file != NULL && (srv->w.auth = load_auth(cfg)) == NULL)
 		goto fail;
 	if (cfg->workers > 1)
 		log_notice("server.workers = %d: this version runs one event "
@@ -579,9 +579,9 @@ server_reload(struct server *srv, const struct ferryd_config *cfg)
 	/* A password file that does not load is a bad configuration. */
 	if (cfg->auth_file != NULL && (auth = load_auth(cfg)) == NULL)
 		return -1;
-	if (srv->auth != NULL)
-		auth_free(srv->auth);
-	srv->auth = auth;
+	if (srv->w.auth != NULL)
+		auth_free(srv->w.auth);
+	srv->w.auth = auth;
 	config_free(srv->w.cfg);
 	srv->w.cfg = config_ref(cfg);
 	apply_config(srv);
@@ -618,8 +618,8 @@ server_free(struct server *srv)
 	if (srv->dns != NULL)
 		evdns_base_free(srv->dns, 1);
 	dnscache_free(srv->dnscache);
-	if (srv->auth != NULL)
-		auth_free(srv->auth);
+	if (srv->w.auth != NULL)
+		auth_free(srv->w.auth);
 	if (srv->shutdown_timer != NULL)
 		event_free(srv->shutdown_timer);
 	if (srv->w.access_log != NULL)

@@ -35,7 +35,6 @@ struct server {
 	struct dnscache *dnscache;		/* dns_cache_ttl */
 	struct evhttp *http;
 	struct pool *pool;
-	struct auth *auth;			/* auth_file's users, or NULL */
 
 	struct client **clients;		/* by file descriptor */
 	int clients_cap;

@@ -103,7 +103,7 @@ worker_reply_challenge(struct worker *w, struct evhttp_request *req,
 {
 	reply_error(w, req, proxy ? 407 : 401, why, close,
 	    proxy ? "Proxy-Authenticate" : "WWW-Authenticate",
-	    "Basic realm=\"ferryd\", charset=\"UTF-8\"");
+	    WORKER_CHALLENGE);
 }
 
 void

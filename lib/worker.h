@@ -19,6 +19,7 @@
 
 #include "stats.h"
 
+struct auth;
 struct client;
 struct connector;
 struct event_base;
@@ -45,6 +46,7 @@ struct worker {
 	const struct ferryd_config *cfg;	/* in force now (the server's reference) */
 	struct stats stats;
 	struct connector *connector;
+	struct auth *auth;			/* auth_file's users (the server's), or NULL */
 	FILE *access_log;			/* access_log = FILE, or NULL */
 	struct exchange_list exchanges;		/* in flight */
 	struct tunnel_list tunnels;		/* connecting or open */
@@ -67,6 +69,9 @@ void worker_reply_error(struct worker *w, struct evhttp_request *req,
  * CONNECT), or 401 with WWW-Authenticate (ferryd's own pages, which a
  * client asks for directly); otherwise as worker_reply_error().
  */
+/* What 407 and 401 ask for. */
+#define WORKER_CHALLENGE "Basic realm=\"ferryd\", charset=\"UTF-8\""
+
 void worker_reply_challenge(struct worker *w, struct evhttp_request *req,
     bool proxy, const char *why, bool close);
 

@@ -52,6 +52,19 @@ out=$(printf 'CONNECT 127.0.0.1:%s HTTP/1.1\r\nHost: x\r\n\r\nGET /metrics HTTP/
 check_eq "CONNECT 407: one reply, then close" \
     "407 1" "$(echo "$out" | status_of) $(echo "$out" | grep -c '^HTTP/1')"
 
+# A body is read only for a client with credentials: no 100 Continue and
+# no 64 MiB buffered for a client without them.
+out=$(printf 'POST %s/echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 60000000\r\n\r\n' \
+    "$U" | raw 127.0.0.1 "$PROXY_PORT")
+check_eq "POST without credentials: 407 before the body, then close" \
+    "407 1" "$(echo "$out" | status_of) $(echo "$out" | grep -c '^HTTP/1')"
+check "that 407 asks for credentials too" \
+    sh -c "echo '$(echo "$out" | grep -i '^Proxy-Authenticate' | tr -d '\r')' | grep -q 'Basic realm=\"ferryd\"'"
+cred=$(printf 'bob:hunter2' | base64)
+st=$(printf 'POST %s/echo HTTP/1.1\r\nHost: x\r\nProxy-Authorization: Basic %s\r\nExpect: 100-continue\r\nContent-Length: 60000000\r\n\r\n' \
+    "$U" "$cred" | raw 127.0.0.1 "$PROXY_PORT" | status_of)
+check_eq "POST with credentials: 100 Continue" 100 "$st"
+
 check "wrong password logged with the user" \
     grep -q 'client 127.0.0.1: authentication failed: wrong password (user "alice")' "$T/ferryd.log"
 check "unknown user logged" \

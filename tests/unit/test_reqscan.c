@@ -665,6 +665,77 @@ START_TEST(connect_with_body)
 }
 END_TEST
 
+/* What the body check saw, and what it answers. */
+static struct {
+	int calls;
+	char cred[64];
+	bool had_cred;
+	int answer;
+} bc;
+
+static int
+body_check(void *arg, const char *cred, const char **why)
+{
+	bc.calls++;
+	bc.had_cred = cred != NULL;
+	snprintf(bc.cred, sizeof(bc.cred), "%s", cred != NULL ? cred : "");
+	*why = "authentication required";
+	return bc.answer;
+}
+
+/* Feeds in whole, and in 1- and 7-byte pieces, to a scanner with the check. */
+static int
+feed_checked(const char *in, size_t len, size_t piece)
+{
+	struct reqscan s;
+	int rc = 0;
+
+	reqscan_init(&s, &limits);
+	ck_assert_int_eq(reqscan_set_body_check(&s, body_check, NULL), 0);
+	for (size_t off = 0; off < len && rc == 0; off += piece)
+		rc = reqscan_feed(&s, in + off, len - off < piece ? len - off :
+		    piece);
+	ck_assert_msg(rc == 0 || s.status == 407, "fails with the check's 407");
+	reqscan_clear(&s);
+	return rc;
+}
+
+/*
+ * Proxy authentication before a body: the check sees the first
+ * Proxy-Authorization value of a head with a body, only then, and its
+ * answer fails the request before any body byte.
+ */
+START_TEST(body_check_credentials)
+{
+	static const char post[] = "POST http://o/ HTTP/1.1\r\nHost: o\r\n"
+	    "Proxy-Authorization:  Basic YTpi\r\n"
+	    "proxy-authorization: Basic second\r\n"
+	    "Content-Length: 3\r\n\r\nabc";
+	static const char bare[] = "POST http://o/ HTTP/1.1\r\nHost: o\r\n"
+	    "Content-Length: 3\r\n\r\nabc";
+	static const char get[] = "GET http://o/ HTTP/1.1\r\nHost: o\r\n\r\n";
+	size_t pieces[] = { sizeof(post), 1, 7 };
+
+	for (size_t i = 0; i < 3; i++) {
+		memset(&bc, 0, sizeof(bc));
+		ck_assert_int_eq(feed_checked(post, sizeof(post) - 1, pieces[i]), 0);
+		ck_assert_int_eq(bc.calls, 1);
+		ck_assert_msg(bc.had_cred, "credentials seen");
+		ck_assert_str_eq(bc.cred, "Basic YTpi");
+
+		memset(&bc, 0, sizeof(bc));
+		bc.answer = 407;
+		ck_assert_int_eq(feed_checked(bare, sizeof(bare) - 1, pieces[i]), -1);
+		ck_assert_msg(bc.calls == 1 && !bc.had_cred, "none seen");
+
+		memset(&bc, 0, sizeof(bc));
+		bc.answer = 407;
+		ck_assert_int_eq(feed_checked(get, sizeof(get) - 1, pieces[i]), 0);
+		ck_assert_int_eq(bc.calls, 0);
+	}
+}
+END_TEST
+
 START_TEST(connect_with_port)
 {
 	static const char head[] =
@@ -1411,6 +1482,7 @@ reqscan_suite(void)
 	tcase_add_test(tc, connect_without_port);
 	tcase_add_test(tc, connect_bad_ports);
 	tcase_add_test(tc, connect_with_body);
+	tcase_add_test(tc, body_check_credentials);
 	tcase_add_test(tc, connect_with_port);
 	tcase_add_test(tc, connect_v6);
 	tcase_add_test(tc, version_huge);
