@@ -381,6 +381,7 @@ bind_listeners(struct server *srv)
 		/* Port 0 asks for any free port: say which one. */
 		getsockname(evconnlistener_get_fd(lev), (struct sockaddr *)&ss,
 		    &len);
+		srv->w.self[srv->w.n_self++] = ss;
 		if (ss.ss_family == AF_INET) {
 			struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
 			inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));

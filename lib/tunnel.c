@@ -359,6 +359,7 @@ static void
 tunnel_on_connection(const struct connect_result *res, void *arg)
 {
 	struct tunnel *t = arg;
+	struct sockaddr_storage local;
 	struct evbuffer *first;
 
 	t->connecting = NULL;
@@ -367,6 +368,13 @@ tunnel_on_connection(const struct connect_result *res, void *arg)
 		return;
 	}
 	t->up = res->up;
+	/* A CONNECT to ferryd itself would nest tunnels without end. */
+	if (upstream_local_addr(t->up, &local) == 0 &&
+	    worker_is_self(t->w, (const struct sockaddr *)&t->up->pc.route.addr,
+	    (const struct sockaddr *)&local)) {
+		tunnel_fail(t, 403, "CONNECT to ferryd itself is refused");
+		return;
+	}
 	if ((first = evbuffer_new()) == NULL ||
 	    evbuffer_add(first, "HTTP/1.1 200 Connection established\r\n\r\n",
 	    39) != 0) {

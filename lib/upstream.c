@@ -149,6 +149,17 @@ upstream_read_more(struct upstream *up, struct evbuffer *in, size_t max)
 	return sockio_read(bufferevent_getfd(up->bev), in, max);
 }
 
+int
+upstream_local_addr(struct upstream *up, struct sockaddr_storage *ss)
+{
+	socklen_t len = sizeof(*ss);
+
+	if (bufferevent_getfd(up->bev) < 0)
+		return -1;
+	return getsockname(bufferevent_getfd(up->bev), (struct sockaddr *)ss,
+	    &len);
+}
+
 void
 upstream_shutdown_write(struct upstream *up)
 {

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "pool.h"
@@ -125,6 +126,9 @@ bool upstream_is_clean(struct upstream *up);
  * goes on.  Only for a connection that will not go back to the pool.
  */
 void upstream_shutdown_write(struct upstream *up);
+
+/* The local address of up's socket into ss; -1 when it has none. */
+int upstream_local_addr(struct upstream *up, struct sockaddr_storage *ss);
 
 /* Closes the socket and frees up; reason goes to the debug log. */
 void upstream_close(struct upstream *up, const char *reason);

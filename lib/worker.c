@@ -3,6 +3,7 @@
  * the access log.  See worker.h.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -136,6 +137,61 @@ worker_access_log(struct worker *w, const char *client_ip,
 		fprintf(w->access_log, "%s %s %s %s %d %" PRIu64 " %" PRId64
 		    " %" PRIu64 " %s\n", when, client_ip, method, target, status,
 		    bytes, duration / 1000, conn_id, reused ? "reused" : "new");
+}
+
+/* The port and address bytes of sa (IPv4 or IPv6), or false. */
+static bool
+sockaddr_parts(const struct sockaddr *sa, uint16_t *port, const void **addr,
+    size_t *len)
+{
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+
+		*port = sin->sin_port;
+		*addr = &sin->sin_addr;
+		*len = sizeof(sin->sin_addr);
+		return true;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+
+		*port = sin6->sin6_port;
+		*addr = &sin6->sin6_addr;
+		*len = sizeof(sin6->sin6_addr);
+		return true;
+	}
+	return false;
+}
+
+bool
+worker_is_self(const struct worker *w, const struct sockaddr *peer,
+    const struct sockaddr *local)
+{
+	static const unsigned char any[16];
+	const void *pa, *sa, *la;
+	uint16_t pport, sport, lport;
+	size_t plen, slen, llen;
+
+	if (!sockaddr_parts(peer, &pport, &pa, &plen))
+		return false;
+	for (size_t i = 0; i < w->n_self; i++) {
+		const struct sockaddr *s = (const struct sockaddr *)&w->self[i];
+
+		if (s->sa_family != peer->sa_family ||
+		    !sockaddr_parts(s, &sport, &sa, &slen) || sport != pport)
+			continue;
+		if (memcmp(sa, pa, plen) == 0)
+			return true;
+		/*
+		 * A wildcard listener takes every address of the host; a
+		 * connect to one of those has it as its own source, too.
+		 */
+		if (memcmp(sa, any, slen) == 0 && local != NULL &&
+		    sockaddr_parts(local, &lport, &la, &llen) && llen == plen &&
+		    memcmp(la, pa, plen) == 0)
+			return true;
+	}
+	return false;
 }
 
 int

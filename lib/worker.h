@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 
 #include "stats.h"
 
@@ -52,6 +53,8 @@ struct worker {
 	struct tunnel_list tunnels;		/* connecting or open */
 	int replies_in_flight;			/* dispatched, reply not yet written */
 	bool stopping;				/* shutting down: replies close */
+	struct sockaddr_storage self[16];	/* the listen sockets, as bound */
+	size_t n_self;
 	const struct worker_hooks *hooks;
 	void *hooks_arg;
 };
@@ -84,6 +87,13 @@ void worker_reply_page(struct worker *w, struct evhttp_request *req,
 
 /* "Bad Request" for 400, and so on (NULL when unknown). */
 const char *worker_reason_phrase(int status);
+
+/*
+ * True when a connection from local to peer reaches one of ferryd's own
+ * listen sockets (a CONNECT to itself, which would nest without end).
+ */
+bool worker_is_self(const struct worker *w, const struct sockaddr *peer,
+    const struct sockaddr *local);
 
 /* Writes one access log line when an access log is configured. */
 void worker_access_log(struct worker *w, const char *client_ip,

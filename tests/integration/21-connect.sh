@@ -185,4 +185,16 @@ check "a tunnel is open" wait_for 10 open_one
 check "SIGTERM with an open tunnel: clean exit" stop_ferryd
 kill "$HOLD" 2>/dev/null || true
 
+# With every port allowed, a CONNECT to ferryd itself is refused (it
+# would nest without end: one write of such CONNECTs opened 1000).
+start_ferryd access.connect_ports='*'
+st=$(printf 'CONNECT 127.0.0.1:%s HTTP/1.1\r\nHost: x\r\n\r\n' "$PROXY_PORT" |
+    raw 127.0.0.1 "$PROXY_PORT" | status_of)
+check_eq "CONNECT to ferryd's own address: 403" 403 "$st"
+st=$(printf 'CONNECT localhost:%s HTTP/1.1\r\nHost: x\r\n\r\n' "$PROXY_PORT" |
+    raw 127.0.0.1 "$PROXY_PORT" | status_of)
+check_eq "CONNECT to ferryd by name: 403" 403 "$st"
+check_eq "no tunnel opened" 0 "$(metric ferryd_tunnels_total)"
+check "clean exit (self)" stop_ferryd
+
 finish

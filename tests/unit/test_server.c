@@ -34,6 +34,7 @@
 #include "server.h"
 #include "stats.h"
 #include "upstream.h"
+#include "worker.h"
 
 /* How long one wait may take before the test gives up. */
 #define RUN_LIMIT	(3 * USEC_PER_SEC)
@@ -1673,6 +1674,58 @@ START_TEST(test_acquire_peeks)
 }
 END_TEST
 
+/* An IPv4 or IPv6 socket address from text and a port. */
+static struct sockaddr_storage
+sa_of(const char *ip, uint16_t port)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, ip, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+	} else {
+		ck_assert_int_eq(inet_pton(AF_INET6, ip, &sin6->sin6_addr), 1);
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+	}
+	return ss;
+}
+
+/* worker_is_self: a CONNECT to a listen socket, literal or wildcard. */
+START_TEST(test_is_self)
+{
+	struct worker w;
+	struct sockaddr_storage peer, local;
+
+	memset(&w, 0, sizeof(w));
+	w.self[w.n_self++] = sa_of("127.0.0.1", 3128);
+	w.self[w.n_self++] = sa_of("::", 8080);
+
+	peer = sa_of("127.0.0.1", 3128);
+	local = sa_of("127.0.0.1", 40000);
+	ck_assert(worker_is_self(&w, (struct sockaddr *)&peer,
+	    (struct sockaddr *)&local));
+	peer = sa_of("127.0.0.2", 3128);
+	local = sa_of("127.0.0.2", 40000);
+	ck_assert_msg(!worker_is_self(&w, (struct sockaddr *)&peer,
+	    (struct sockaddr *)&local), "another address, same port");
+	peer = sa_of("127.0.0.1", 3129);
+	ck_assert_msg(!worker_is_self(&w, (struct sockaddr *)&peer,
+	    (struct sockaddr *)&local), "another port");
+	/* The wildcard: a local address is both ends; a remote one is not. */
+	peer = sa_of("2001:db8::5", 8080);
+	local = sa_of("2001:db8::5", 40000);
+	ck_assert(worker_is_self(&w, (struct sockaddr *)&peer,
+	    (struct sockaddr *)&local));
+	local = sa_of("2001:db8::1", 40000);
+	ck_assert_msg(!worker_is_self(&w, (struct sockaddr *)&peer,
+	    (struct sockaddr *)&local), "a remote origin on the same port");
+}
+END_TEST
+
 /* One case per test, each with a fresh base, origin and server. */
 static void
 add_case(Suite *s, const char *name, const TTest *test)
@@ -1726,6 +1779,7 @@ server_suite(void)
 	add_case(s, "acquire_peeks", test_acquire_peeks);
 	add_case(s, "response_cut_at_once", test_response_cut_at_once);
 	add_case(s, "free_at_max_clients", test_free_at_max_clients);
+	add_case(s, "is_self", test_is_self);
 	return s;
 }
 
