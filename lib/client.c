@@ -98,6 +98,16 @@ client_reject(struct client *c)
 		client_later(c, &c->reject_ev, client_on_reject);
 }
 
+void
+client_log_auth(const struct client *c, enum auth_result r, const char *user)
+{
+	if (r == AUTH_MISSING || r == AUTH_OK)
+		return;
+	log_notice("client %s: authentication failed: %s%s%s%s", c->peer_ip,
+	    auth_result_name(r), user[0] != '\0' ? " (user \"" : "", user,
+	    user[0] != '\0' ? "\")" : "");
+}
+
 /*
  * The scanner asks before a body is read: with auth_file, only a client
  * with valid credentials makes ferryd read (and hold) a body, or get a
@@ -114,10 +124,7 @@ client_check_body(void *arg, const char *cred, const char **why)
 	if (c->w->auth == NULL ||
 	    (r = auth_check(c->w->auth, cred, user, sizeof(user))) == AUTH_OK)
 		return 0;
-	if (r != AUTH_MISSING)
-		log_notice("client %s: authentication failed: %s%s%s%s",
-		    c->peer_ip, auth_result_name(r), user[0] != '\0' ?
-		    " (user \"" : "", user, user[0] != '\0' ? "\")" : "");
+	client_log_auth(c, r, user);
 	*why = r == AUTH_MISSING ? "authentication required" :
 	    "authentication failed";
 	return 407;

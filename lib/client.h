@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include "auth.h"
 #include "reqscan.h"
 
 struct bufferevent;
@@ -85,6 +86,13 @@ void client_cut(struct client *c, struct evhttp_request *req);
  * that a reload that narrows [access] allow reaches open connections.
  */
 bool client_allowed(const struct client *c);
+
+/*
+ * Logs a failed credential check (not a missing one: every browser starts
+ * without) with the user name it carried.
+ */
+void client_log_auth(const struct client *c, enum auth_result r,
+    const char *user);
 
 /* evhttp dispatched req on c (reply completion is tracked from here). */
 void client_on_dispatch(struct client *c, struct evhttp_request *req);

@@ -153,10 +153,7 @@ server_authorized(struct server *srv, struct client *c,
 	if (r == AUTH_MISSING)
 		log_debug("client %s: no credentials for %s", c->peer_ip,
 		    evhttp_request_get_uri(req));
-	else
-		log_notice("client %s: authentication failed: %s%s%s%s",
-		    c->peer_ip, auth_result_name(r), user[0] != '\0' ?
-		    " (user \"" : "", user, user[0] != '\0' ? "\")" : "");
+	client_log_auth(c, r, user);
 	log_refusal(srv, c, req, method, page ? 401 : 407);
 	/* A CONNECT's early bytes were meant for a tunnel: never parsed. */
 	if (connect)

@@ -92,7 +92,8 @@ def echo_one(conn):
             pass
 
 
-def echo(path):
+def serve(path, handle):
+    """Accepts on 127.0.0.1 for ever, a thread per connection."""
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("127.0.0.1", 0))
@@ -100,7 +101,7 @@ def echo(path):
     ready(path, s.getsockname()[1])
     while True:
         conn, _ = s.accept()
-        threading.Thread(target=echo_one, args=(conn,), daemon=True).start()
+        threading.Thread(target=handle, args=(conn,), daemon=True).start()
 
 
 def upgrade_one(conn):
@@ -141,17 +142,6 @@ def upgrade_one(conn):
                          % (len(body), body))
 
 
-def upgrade(path):
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("127.0.0.1", 0))
-    s.listen(128)
-    ready(path, s.getsockname()[1])
-    while True:
-        conn, _ = s.accept()
-        threading.Thread(target=upgrade_one, args=(conn,), daemon=True).start()
-
-
 def blackhole(path):
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -168,9 +158,9 @@ if __name__ == "__main__":
     if sys.argv[1] == "https":
         https(sys.argv[2], sys.argv[3], sys.argv[4])
     elif sys.argv[1] == "echo":
-        echo(sys.argv[2])
+        serve(sys.argv[2], echo_one)
     elif sys.argv[1] == "upgrade":
-        upgrade(sys.argv[2])
+        serve(sys.argv[2], upgrade_one)
     elif sys.argv[1] == "blackhole":
         blackhole(sys.argv[2])
     else:

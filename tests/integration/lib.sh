@@ -102,34 +102,24 @@ start_tls_origin() {
 	read -r TLS_PORT < "$T/tls.ready"
 }
 
-# start_echo: a TCP echo server (tests/peer.py); sets ECHO_PORT.
-start_echo() {
-	rm -f "$T/echo.ready"
-	python3 "$TESTS_DIR/peer.py" echo "$T/echo.ready" 2>"$T/echo.log" &
+# start_peer MODE: one of tests/peer.py's plain servers; prints its port.
+start_peer() {
+	rm -f "$T/$1.ready"
+	python3 "$TESTS_DIR/peer.py" "$1" "$T/$1.ready" 2>"$T/$1.log" &
 	PIDS="$PIDS $!"
-	wait_for 10 test -s "$T/echo.ready" || { echo "echo server did not start"; exit 1; }
-	read -r ECHO_PORT < "$T/echo.ready"
+	wait_for 10 test -s "$T/$1.ready" || { echo "peer.py $1 did not start" >&2; exit 1; }
+	cat "$T/$1.ready"
 }
 
-# start_upgrade_origin: an origin that answers Upgrade offers with 101
-# (tests/peer.py); sets UPGRADE_PORT.
-start_upgrade_origin() {
-	rm -f "$T/upgrade.ready"
-	python3 "$TESTS_DIR/peer.py" upgrade "$T/upgrade.ready" 2>"$T/upgrade.log" &
-	PIDS="$PIDS $!"
-	wait_for 10 test -s "$T/upgrade.ready" || { echo "upgrade origin did not start"; exit 1; }
-	read -r UPGRADE_PORT < "$T/upgrade.ready"
-}
+# start_echo: a TCP echo server; sets ECHO_PORT.
+start_echo() { start_peer echo >"$T/port"; read -r ECHO_PORT <"$T/port"; }
 
-# start_blackhole: a port whose connects hang (tests/peer.py); sets
-# BLACKHOLE_PORT.
-start_blackhole() {
-	rm -f "$T/blackhole.ready"
-	python3 "$TESTS_DIR/peer.py" blackhole "$T/blackhole.ready" 2>"$T/blackhole.log" &
-	PIDS="$PIDS $!"
-	wait_for 10 test -s "$T/blackhole.ready" || { echo "blackhole did not start"; exit 1; }
-	read -r BLACKHOLE_PORT < "$T/blackhole.ready"
-}
+# start_upgrade_origin: an origin that answers Upgrade offers with 101;
+# sets UPGRADE_PORT.
+start_upgrade_origin() { start_peer upgrade >"$T/port"; read -r UPGRADE_PORT <"$T/port"; }
+
+# start_blackhole: a port whose connects hang; sets BLACKHOLE_PORT.
+start_blackhole() { start_peer blackhole >"$T/port"; read -r BLACKHOLE_PORT <"$T/port"; }
 
 # origin_stat accepted|requests|open
 origin_stat() {
