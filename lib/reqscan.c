@@ -546,7 +546,8 @@ value_byte(struct reqscan *s, unsigned char c)
 	const char *word;
 	bool ws = (cls[c] & C_WS) != 0;
 
-	if (s->sub == V_START && c == '\t')
+	/* Credentials are ours to read, and auth_check() skips a tab. */
+	if (s->sub == V_START && c == '\t' && s->field != F_PROXY_AUTH)
 		return bad(s, 400, "tab before a header value");
 	if (ws && (s->sub == V_START || s->sub == V_LEAD))
 		return A_MORE;

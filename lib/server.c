@@ -159,8 +159,9 @@ server_authorized(struct server *srv, struct client *c,
 	if (connect)
 		client_end_after_reply(c);
 	/*
-	 * A wrong guess costs a crypt on the event loop: one per connection,
-	 * so that guesses cannot queue up pipelined on one socket.
+	 * A wrong guess costs a crypt on the event loop: the connection ends
+	 * with it, so that guesses cannot queue up pipelined on one socket
+	 * (at most one more, when the scanner's body check ran first).
 	 */
 	worker_reply_challenge(&srv->w, req, !page, r == AUTH_MISSING ?
 	    "authentication required" : "authentication failed",

@@ -359,7 +359,7 @@ static void
 tunnel_on_connection(const struct connect_result *res, void *arg)
 {
 	struct tunnel *t = arg;
-	struct sockaddr_storage local;
+	struct sockaddr_storage local, peer;
 	struct evbuffer *first;
 
 	t->connecting = NULL;
@@ -369,8 +369,8 @@ tunnel_on_connection(const struct connect_result *res, void *arg)
 	}
 	t->up = res->up;
 	/* A CONNECT to ferryd itself would nest tunnels without end. */
-	if (upstream_local_addr(t->up, &local) == 0 &&
-	    worker_is_self(t->w, (const struct sockaddr *)&t->up->pc.route.addr,
+	if (upstream_addrs(t->up, &local, &peer) == 0 &&
+	    worker_is_self(t->w, (const struct sockaddr *)&peer,
 	    (const struct sockaddr *)&local)) {
 		tunnel_fail(t, 403, "CONNECT to ferryd itself is refused");
 		return;

@@ -150,14 +150,16 @@ upstream_read_more(struct upstream *up, struct evbuffer *in, size_t max)
 }
 
 int
-upstream_local_addr(struct upstream *up, struct sockaddr_storage *ss)
+upstream_addrs(struct upstream *up, struct sockaddr_storage *local,
+    struct sockaddr_storage *peer)
 {
-	socklen_t len = sizeof(*ss);
+	int fd = bufferevent_getfd(up->bev);
+	socklen_t llen = sizeof(*local), plen = sizeof(*peer);
 
-	if (bufferevent_getfd(up->bev) < 0)
+	if (fd < 0 || getsockname(fd, (struct sockaddr *)local, &llen) != 0 ||
+	    getpeername(fd, (struct sockaddr *)peer, &plen) != 0)
 		return -1;
-	return getsockname(bufferevent_getfd(up->bev), (struct sockaddr *)ss,
-	    &len);
+	return 0;
 }
 
 void

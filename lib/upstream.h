@@ -127,8 +127,9 @@ bool upstream_is_clean(struct upstream *up);
  */
 void upstream_shutdown_write(struct upstream *up);
 
-/* The local address of up's socket into ss; -1 when it has none. */
-int upstream_local_addr(struct upstream *up, struct sockaddr_storage *ss);
+/* Both ends of up's socket, as the kernel says; -1 when it has none. */
+int upstream_addrs(struct upstream *up, struct sockaddr_storage *local,
+    struct sockaddr_storage *peer);
 
 /* Closes the socket and frees up; reason goes to the debug log. */
 void upstream_close(struct upstream *up, const char *reason);

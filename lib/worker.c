@@ -139,25 +139,33 @@ worker_access_log(struct worker *w, const char *client_ip,
 		    bytes, duration / 1000, conn_id, reused ? "reused" : "new");
 }
 
-/* The port and address bytes of sa (IPv4 or IPv6), or false. */
+/*
+ * The port and the IPv4 or IPv6 address of sa, an IPv4-mapped IPv6
+ * address as the IPv4 one it maps ("[::ffff:127.0.0.1]" is 127.0.0.1).
+ */
 static bool
-sockaddr_parts(const struct sockaddr *sa, uint16_t *port, const void **addr,
+sockaddr_parts(const struct sockaddr *sa, uint16_t *port, unsigned char addr[16],
     size_t *len)
 {
 	if (sa->sa_family == AF_INET) {
 		const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
 
 		*port = sin->sin_port;
-		*addr = &sin->sin_addr;
-		*len = sizeof(sin->sin_addr);
+		memcpy(addr, &sin->sin_addr, 4);
+		*len = 4;
 		return true;
 	}
 	if (sa->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
 
 		*port = sin6->sin6_port;
-		*addr = &sin6->sin6_addr;
-		*len = sizeof(sin6->sin6_addr);
+		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+			memcpy(addr, sin6->sin6_addr.s6_addr + 12, 4);
+			*len = 4;
+		} else {
+			memcpy(addr, &sin6->sin6_addr, 16);
+			*len = 16;
+		}
 		return true;
 	}
 	return false;
@@ -167,28 +175,25 @@ bool
 worker_is_self(const struct worker *w, const struct sockaddr *peer,
     const struct sockaddr *local)
 {
-	static const unsigned char any[16];
-	const void *pa, *sa, *la;
+	unsigned char pa[16], sa[16], la[16];
 	uint16_t pport, sport, lport;
 	size_t plen, slen, llen;
+	bool local_peer;
 
-	if (!sockaddr_parts(peer, &pport, &pa, &plen))
+	if (!sockaddr_parts(peer, &pport, pa, &plen))
 		return false;
+	/*
+	 * A connection to one of the host's own addresses has it as its
+	 * source too (0.0.0.0 and :: land on loopback): with a listen port,
+	 * that is ferryd, whatever the listener's address.
+	 */
+	local_peer = local != NULL && sockaddr_parts(local, &lport, la, &llen) &&
+	    llen == plen && memcmp(la, pa, plen) == 0;
 	for (size_t i = 0; i < w->n_self; i++) {
-		const struct sockaddr *s = (const struct sockaddr *)&w->self[i];
-
-		if (s->sa_family != peer->sa_family ||
-		    !sockaddr_parts(s, &sport, &sa, &slen) || sport != pport)
+		if (!sockaddr_parts((const struct sockaddr *)&w->self[i],
+		    &sport, sa, &slen) || sport != pport)
 			continue;
-		if (memcmp(sa, pa, plen) == 0)
-			return true;
-		/*
-		 * A wildcard listener takes every address of the host; a
-		 * connect to one of those has it as its own source, too.
-		 */
-		if (memcmp(sa, any, slen) == 0 && local != NULL &&
-		    sockaddr_parts(local, &lport, &la, &llen) && llen == plen &&
-		    memcmp(la, pa, plen) == 0)
+		if (local_peer || (slen == plen && memcmp(sa, pa, plen) == 0))
 			return true;
 	}
 	return false;

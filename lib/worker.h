@@ -89,8 +89,9 @@ void worker_reply_page(struct worker *w, struct evhttp_request *req,
 const char *worker_reason_phrase(int status);
 
 /*
- * True when a connection from local to peer reaches one of ferryd's own
- * listen sockets (a CONNECT to itself, which would nest without end).
+ * True when a connection from local to peer (as the socket says, not as
+ * asked: 0.0.0.0 lands on loopback) reaches one of ferryd's own listen
+ * sockets: a CONNECT to itself, which would nest without end.
  */
 bool worker_is_self(const struct worker *w, const struct sockaddr *peer,
     const struct sockaddr *local);

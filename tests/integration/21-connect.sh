@@ -194,6 +194,11 @@ check_eq "CONNECT to ferryd's own address: 403" 403 "$st"
 st=$(printf 'CONNECT localhost:%s HTTP/1.1\r\nHost: x\r\n\r\n' "$PROXY_PORT" |
     raw 127.0.0.1 "$PROXY_PORT" | status_of)
 check_eq "CONNECT to ferryd by name: 403" 403 "$st"
+for spelling in 0.0.0.0 '[::ffff:127.0.0.1]' '[::ffff:0.0.0.0]'; do
+	st=$(printf 'CONNECT %s:%s HTTP/1.1\r\nHost: x\r\n\r\n' "$spelling" "$PROXY_PORT" |
+	    raw 127.0.0.1 "$PROXY_PORT" | status_of)
+	check_eq "CONNECT to ferryd as $spelling: 403" 403 "$st"
+done
 check_eq "no tunnel opened" 0 "$(metric ferryd_tunnels_total)"
 check "clean exit (self)" stop_ferryd
 

@@ -714,6 +714,8 @@ START_TEST(body_check_credentials)
 	static const char bare[] = "POST http://o/ HTTP/1.1\r\nHost: o\r\n"
 	    "Content-Length: 3\r\n\r\nabc";
 	static const char get[] = "GET http://o/ HTTP/1.1\r\nHost: o\r\n\r\n";
+	static const char tab[] = "POST http://o/ HTTP/1.1\r\nHost: o\r\n"
+	    "Proxy-Authorization:\t Basic YTpi\r\nContent-Length: 1\r\n\r\nx";
 	size_t pieces[] = { sizeof(post), 1, 7 };
 
 	for (size_t i = 0; i < 3; i++) {
@@ -732,6 +734,11 @@ START_TEST(body_check_credentials)
 		bc.answer = 407;
 		ck_assert_int_eq(feed_checked(get, sizeof(get) - 1, pieces[i]), 0);
 		ck_assert_int_eq(bc.calls, 0);
+
+		/* A tab before the credentials is fine (evhttp takes it too). */
+		memset(&bc, 0, sizeof(bc));
+		ck_assert_int_eq(feed_checked(tab, sizeof(tab) - 1, pieces[i]), 0);
+		ck_assert_str_eq(bc.cred, "Basic YTpi");
 	}
 }
 END_TEST

@@ -1708,10 +1708,20 @@ START_TEST(test_is_self)
 	local = sa_of("127.0.0.1", 40000);
 	ck_assert(worker_is_self(&w, (struct sockaddr *)&peer,
 	    (struct sockaddr *)&local));
+	/* As IPv4-mapped IPv6 (a CONNECT to [::ffff:127.0.0.1]). */
+	peer = sa_of("::ffff:127.0.0.1", 3128);
+	local = sa_of("::ffff:127.0.0.1", 40000);
+	ck_assert(worker_is_self(&w, (struct sockaddr *)&peer,
+	    (struct sockaddr *)&local));
+	/* Another of the host's addresses on a listen port: ferryd too. */
 	peer = sa_of("127.0.0.2", 3128);
 	local = sa_of("127.0.0.2", 40000);
+	ck_assert(worker_is_self(&w, (struct sockaddr *)&peer,
+	    (struct sockaddr *)&local));
+	local = sa_of("192.0.2.7", 40000);
 	ck_assert_msg(!worker_is_self(&w, (struct sockaddr *)&peer,
-	    (struct sockaddr *)&local), "another address, same port");
+	    (struct sockaddr *)&local), "a remote origin on the same port");
+	local = sa_of("127.0.0.1", 40000);
 	peer = sa_of("127.0.0.1", 3129);
 	ck_assert_msg(!worker_is_self(&w, (struct sockaddr *)&peer,
 	    (struct sockaddr *)&local), "another port");
