@@ -274,21 +274,6 @@ max_forwards(const struct exchange *ex)
 	return *end == '\0' ? n : -1;
 }
 
-/* True when protocol (one element of an Upgrade list) is in protocols. */
-static bool
-protocol_listed(char *const *protocols, const char *protocol, size_t len)
-{
-	for (; *protocols != NULL; protocols++) {
-		size_t n = strlen(*protocols);
-
-		/* "websocket" allows every version of it ("websocket/13"). */
-		if ((n == len || (strchr(*protocols, '/') == NULL && n < len &&
-		    protocol[n] == '/')) && strncasecmp(*protocols, protocol, n) == 0)
-			return true;
-	}
-	return false;
-}
-
 /*
  * The client's Upgrade offer, less the protocols [access]
  * upgrade_protocols does not allow, into ex->upgrade ("": none goes on).
@@ -300,10 +285,8 @@ upgrade_offer(struct exchange *ex)
 {
 	struct evkeyvalq *in = evhttp_request_get_input_headers(ex->req);
 	const char *offer = evhttp_find_header(in, "Upgrade");
-	const char *p, *start;
 	struct evkeyval *h;
 	bool named = false;
-	size_t len, used = 0;
 
 	ex->upgrade[0] = '\0';
 	if (offer == NULL || ex->req->minor == 0 || ex->body_len > 0)
@@ -314,18 +297,8 @@ upgrade_offer(struct exchange *ex)
 			named = true;
 	if (!named)
 		return;
-	for (p = offer; headers_list_next(&p, &start, &len); ) {
-		if (len == 0 || !protocol_listed(ex->cfg->upgrade_protocols,
-		    start, len) || used + len + 3 > sizeof(ex->upgrade))
-			continue;
-		if (used > 0) {
-			memcpy(ex->upgrade + used, ", ", 2);
-			used += 2;
-		}
-		memcpy(ex->upgrade + used, start, len);
-		used += len;
-		ex->upgrade[used] = '\0';
-	}
+	headers_upgrade_filter(offer, ex->cfg->upgrade_protocols, ex->upgrade,
+	    sizeof(ex->upgrade));
 }
 
 /*
@@ -842,33 +815,6 @@ exchange_on_end(bool reusable, void *arg)
 }
 
 /*
- * The response broke.  Once its head went to the client it can only be
- * cut; before, the client gets a status, or the request goes again when
- * the reused connection was closed under it and that is safe.
- */
-/* True when every protocol of the 101's Upgrade was offered. */
-static bool
-upgrade_accepted(const struct exchange *ex, const char *upgrade)
-{
-	const char *p = upgrade, *start;
-	size_t len, n = 0;
-	char one[64];
-
-	while (headers_list_next(&p, &start, &len)) {
-		if (len == 0)
-			continue;
-		if (len >= sizeof(one))
-			return false;
-		memcpy(one, start, len);
-		one[len] = '\0';
-		if (!headers_list_has(ex->upgrade, one))
-			return false;
-		n++;
-	}
-	return n > 0;
-}
-
-/*
  * The origin switched protocols: the client gets the 101 (with the
  * origin's Upgrade) and the exchange becomes a tunnel, whose upstream
  * connection leaves the pool for good.  A 101 for a protocol not offered
@@ -892,7 +838,7 @@ exchange_on_upgrade(struct http1_response *r, void *arg)
 		    "Upgrade");
 		return;
 	}
-	if (!upgrade_accepted(ex, proto)) {
+	if (!headers_list_within(proto, ex->upgrade)) {
 		exchange_fail(ex, 502, "origin switched to a protocol not "
 		    "offered: %.64s", proto);
 		return;
@@ -931,6 +877,11 @@ exchange_on_upgrade(struct http1_response *r, void *arg)
 	evbuffer_free(head);
 }
 
+/*
+ * The response broke.  Once its head went to the client it can only be
+ * cut; before, the client gets a status, or the request goes again when
+ * the reused connection was closed under it and that is safe.
+ */
 static void
 exchange_on_error(enum stream_error e, const char *why, void *arg)
 {

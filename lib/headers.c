@@ -162,20 +162,82 @@ headers_is_hop_by_hop_len(const char *name, size_t len,
 }
 
 /* Comma-list membership, as for Connection or Transfer-Encoding values. */
-bool
-headers_list_has(const char *value, const char *token)
+/* True when the list value has the element token (tlen bytes). */
+static bool
+list_has_len(const char *value, const char *token, size_t tlen)
 {
 	const char *p = value, *s;
-	size_t len, tlen;
+	size_t len;
 
-	if (value == NULL || token == NULL)
-		return false;
-	tlen = strlen(token);
 	while (headers_list_next(&p, &s, &len)) {
 		if (len == tlen && strncasecmp(s, token, len) == 0)
 			return true;
 	}
 	return false;
+}
+
+bool
+headers_list_has(const char *value, const char *token)
+{
+	return value != NULL && token != NULL &&
+	    list_has_len(value, token, strlen(token));
+}
+
+bool
+headers_list_within(const char *value, const char *list)
+{
+	const char *p = value, *s;
+	size_t len, n = 0;
+
+	if (value == NULL || list == NULL)
+		return false;
+	while (headers_list_next(&p, &s, &len)) {
+		if (len == 0)
+			continue;
+		if (!list_has_len(list, s, len))
+			return false;
+		n++;
+	}
+	return n > 0;
+}
+
+/* True when protocol (len bytes of an Upgrade list) is in protocols. */
+static bool
+protocol_allowed(char *const *protocols, const char *protocol, size_t len)
+{
+	for (; *protocols != NULL; protocols++) {
+		size_t n = strlen(*protocols);
+
+		/* "websocket" allows every version of it ("websocket/13"). */
+		if ((n == len || (strchr(*protocols, '/') == NULL && n < len &&
+		    protocol[n] == '/')) && strncasecmp(*protocols, protocol, n) == 0)
+			return true;
+	}
+	return false;
+}
+
+size_t
+headers_upgrade_filter(const char *value, char *const *protocols, char *out,
+    size_t outlen)
+{
+	const char *p = value, *s;
+	size_t len, used = 0;
+
+	if (outlen > 0)
+		out[0] = '\0';
+	while (headers_list_next(&p, &s, &len)) {
+		if (len == 0 || !protocol_allowed(protocols, s, len) ||
+		    used + len + 3 > outlen)
+			continue;
+		if (used > 0) {
+			memcpy(out + used, ", ", 2);
+			used += 2;
+		}
+		memcpy(out + used, s, len);
+		used += len;
+		out[used] = '\0';
+	}
+	return used;
 }
 
 void

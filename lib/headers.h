@@ -56,6 +56,21 @@ bool headers_list_next(const char **p, const char **start, size_t *len);
 bool headers_list_has(const char *value, const char *token);
 
 /*
+ * True when value has at least one element and every element is in list
+ * (case-insensitive): a 101's Upgrade against the offer made.
+ */
+bool headers_list_within(const char *value, const char *list);
+
+/*
+ * The elements of an Upgrade list value that protocols (NULL-terminated,
+ * lower case; a name without "/version" allows every version of it)
+ * allow, joined by ", " into out (outlen bytes; elements that would not
+ * fit are left out).  Returns the length written ("" and 0: none).
+ */
+size_t headers_upgrade_filter(const char *value, char *const *protocols,
+    char *out, size_t outlen);
+
+/*
  * A message head written in one piece: bytes are gathered in the writer's
  * own buffer and handed to out in as few evbuffer_add() calls as its size
  * allows (one for a head under HEADERS_WRITER_BUF).  Owner: the caller's

@@ -225,6 +225,41 @@ START_TEST(test_host_protected)
 }
 END_TEST
 
+/* A 101's Upgrade must name only protocols of the offer. */
+START_TEST(test_list_within)
+{
+	ck_assert(headers_list_within("websocket", "websocket"));
+	ck_assert(headers_list_within("WebSocket", "h2c, websocket"));
+	ck_assert_msg(!headers_list_within("h2c", "websocket"), "not offered");
+	ck_assert_msg(!headers_list_within("websocket, h2c", "websocket"),
+	    "one of them not offered");
+	ck_assert_msg(!headers_list_within("", "websocket"), "none named");
+	ck_assert_msg(!headers_list_within(" , ", "websocket"), "only empties");
+	ck_assert_msg(!headers_list_within(NULL, "websocket"), "absent");
+}
+END_TEST
+
+/* An Upgrade offer, less what upgrade_protocols does not allow. */
+START_TEST(test_upgrade_filter)
+{
+	char ws[] = "websocket", tls[] = "tls/1.2";
+	char *allow[] = { ws, tls, NULL };
+	char *none[] = { NULL };
+	char out[32];
+
+	ck_assert_uint_eq(headers_upgrade_filter("h2c, WebSocket/13, TLS/1.2, "
+	    "tls/1.3, websockets", allow, out, sizeof(out)), 21);
+	ck_assert_str_eq(out, "WebSocket/13, TLS/1.2");
+	ck_assert_uint_eq(headers_upgrade_filter("websocket", none, out,
+	    sizeof(out)), 0);
+	ck_assert_str_eq(out, "");
+	/* What would not fit is left out, never cut. */
+	ck_assert_uint_eq(headers_upgrade_filter("websocket, websocket/13",
+	    allow, out, 14), 9);
+	ck_assert_str_eq(out, "websocket");
+}
+END_TEST
+
 START_TEST(test_list_has)
 {
 	ck_assert_msg(headers_list_has("close", "close"), "single element");
@@ -352,6 +387,8 @@ headers_suite(void)
 		{ "end_to_end_names", test_end_to_end_names },
 		{ "listed_names", test_listed_names },
 		{ "host_protected", test_host_protected },
+		{ "list_within", test_list_within },
+		{ "upgrade_filter", test_upgrade_filter },
 		{ "list_has", test_list_has },
 		{ "writer", test_writer },
 		{ "names_by_length", test_names_by_length },
