@@ -460,16 +460,9 @@ client_take_over(struct client *c)
 		c->w->replies_in_flight--;
 		c->w->hooks->reply_done(c->w->hooks_arg);
 	}
-	/*
-	 * Cleared timeouts are not enough: libevent 2.1 re-arms a persistent
-	 * event with the last timeout it was added with after every
-	 * activation (event_persist_closure), so evhttp's idle timeout would
-	 * cut a download whose client is silent.  Setting the descriptor
-	 * again re-assigns the events, which forgets it.
-	 */
+	/* evhttp's idle timeout would cut a download whose client is silent. */
 	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
-	bufferevent_set_timeouts(c->bev, NULL, NULL);
-	bufferevent_setfd(c->bev, c->fd);
+	sockio_clear_timeouts(c->bev);
 	return c->bev;
 }
 

@@ -5,8 +5,17 @@
 #include <sys/uio.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 
 #include "sockio.h"
+
+void
+sockio_clear_timeouts(struct bufferevent *bev)
+{
+	bufferevent_set_timeouts(bev, NULL, NULL);
+	if (bufferevent_getfd(bev) >= 0)
+		bufferevent_setfd(bev, bufferevent_getfd(bev));
+}
 
 ssize_t
 sockio_read(int fd, struct evbuffer *in, size_t max)

@@ -13,6 +13,17 @@
 
 struct evbuffer;
 
+struct bufferevent;
+
+/*
+ * Takes every timeout off a socket bufferevent.  Clearing them is not
+ * enough: libevent 2.1 re-arms a persistent event with the last timeout
+ * it was added with after every activation (event_persist_closure), so a
+ * cleared connect or idle timeout would still fire; setting the
+ * descriptor again re-assigns the events, which forgets it.
+ */
+void sockio_clear_timeouts(struct bufferevent *bev);
+
 /*
  * Reads up to max bytes from fd into buf without blocking.  Returns the
  * bytes read, 0 when none were waiting, or -1 at EOF (errno 0) or on an

@@ -93,15 +93,11 @@ upstream_attach(struct upstream *up, const struct upstream_ops *ops,
 
 	up->ops = ops;
 	up->arg = arg;
-	bufferevent_set_timeouts(up->bev, read_timeout > 0 ? &tv : NULL,
-	    read_timeout > 0 ? &tv : NULL);
-	/*
-	 * No timeout (a tunnel's): libevent 2.1 would still re-arm the
-	 * connect timeout after each read (see client_take_over()); setting
-	 * the descriptor again forgets it.
-	 */
-	if (read_timeout == 0 && bufferevent_getfd(up->bev) >= 0)
-		bufferevent_setfd(up->bev, bufferevent_getfd(up->bev));
+	/* No timeout (a tunnel's): not even the connect timeout, re-armed. */
+	if (read_timeout > 0)
+		bufferevent_set_timeouts(up->bev, &tv, &tv);
+	else
+		sockio_clear_timeouts(up->bev);
 	bufferevent_enable(up->bev, EV_READ | EV_WRITE);
 }
 
