@@ -1130,10 +1130,3 @@ reqscan_in_head(const struct reqscan *s)
 {
 	return IN_HEAD(s->state);
 }
-
-/* After a CONNECT head the scanner only counts bytes. */
-bool
-reqscan_in_tunnel(const struct reqscan *s)
-{
-	return s->state == S_TUNNEL;
-}

@@ -102,12 +102,6 @@ int reqscan_feed(struct reqscan *s, const char *p, size_t n);
 int reqscan_fail(struct reqscan *s, int status, const char *why);
 
 /*
- * True once a CONNECT head was scanned: what follows belongs to the
- * tunnel (request_start still points at the CONNECT's first byte).
- */
-bool reqscan_in_tunnel(const struct reqscan *s);
-
-/*
  * From now on, until called again with status 0, a request fails at its
  * first byte with status and why (the client's address is refused): so a
  * refused client costs no more than the bytes it sent before the check,
