@@ -11,6 +11,7 @@
 #include <event2/bufferevent.h>
 #include <event2/dns.h>
 #include <event2/util.h>
+#include <openssl/ssl.h>
 
 #include "clock.h"
 #include "connector.h"
@@ -20,6 +21,7 @@
 #include "pool.h"
 #include "routedb.h"
 #include "stats.h"
+#include "tls.h"
 #include "upstream.h"
 
 #define CONNECTOR_MAX_ROUTES 16
@@ -53,6 +55,7 @@ struct connect_req {
 };
 
 static void connector_on_connected(struct upstream *up, void *arg);
+static void count_handshake(struct upstream *up);
 static void connector_on_connect_failed(struct upstream *up, short what,
     void *arg);
 
@@ -122,12 +125,21 @@ fail(struct connect_req *req, int status, const char *fmt, ...)
 	finish(req, NULL, false, status, why);
 }
 
+/* "host:port", "[v6]:port": what a reason line names. */
+static void
+format_where(const struct connect_req *req, char *buf, size_t len)
+{
+	const char *host = req->address.host;
+
+	snprintf(buf, len, strchr(host, ':') != NULL ? "[%s]:%u" : "%s:%u",
+	    host, req->address.port);
+}
+
 /* Tries the routes in order until one connect starts, or fails req. */
 static void
 connect_next(struct connect_req *req)
 {
 	struct connector *cn = req->cn;
-	const char *host = req->address.host;
 	char where[ADDRESS_HOST_MAX + 16];
 	int error;
 
@@ -143,8 +155,7 @@ connect_next(struct connect_req *req)
 		routedb_failed(pool_routedb(cn->pool), r, clock_now());
 		req->route_i++;
 	}
-	snprintf(where, sizeof(where), strchr(host, ':') != NULL ?
-	    "[%s]:%u" : "%s:%u", host, req->address.port);
+	format_where(req, where, sizeof(where));
 	if (req->connect_timed_out)
 		fail(req, 504, "connect to %s timed out", where);
 	else
@@ -160,7 +171,19 @@ connector_on_connected(struct upstream *up, void *arg)
 	struct connector *cn = req->cn;
 	int64_t now = clock_now();
 
-	routedb_connected(pool_routedb(cn->pool), &up->pc.route);
+	/* TCP is up; an https address needs its handshake first. */
+	if (up->ssl == NULL) {
+		routedb_connected(pool_routedb(cn->pool), &up->pc.route);
+		if (req->address.tls.tls) {
+			if (upstream_start_tls(up, req->p.tls,
+			    req->p.connect_timeout) != 0) {
+				req->up = NULL;
+				upstream_close(up, "out of memory");
+				fail(req, 503, "out of memory");
+			}
+			return;
+		}
+	}
 	up->ops = NULL;
 	up->arg = NULL;
 	req->up = NULL;
@@ -181,7 +204,46 @@ connector_on_connected(struct upstream *up, void *arg)
 	up->pc.created_at = now;
 	up->pooled = true;
 	pool_put(cn->pool, &up->pc, req->p.owner, now);
+	if (up->ssl != NULL)
+		count_handshake(up);
 	finish(req, up, false, 0, NULL);
+}
+
+/* A TLS connection is in the pool: its handshake counts, as it went. */
+static void
+count_handshake(struct upstream *up)
+{
+	bool resumed = SSL_session_reused(up->ssl) == 1;
+
+	up->pc.tls_version = SSL_get_version(up->ssl);
+	up->pc.tls_cipher = SSL_get_cipher_name(up->ssl);
+	pool_count_tls(up->pool, &up->pc, resumed);
+	log_debug("upstream %llu: %s %s, %s handshake",
+	    (unsigned long long)up->pc.id, up->pc.tls_version,
+	    up->pc.tls_cipher, resumed ? "resumed" : "full");
+}
+
+/*
+ * The handshake failed: the origin's certificate or its TLS, not the
+ * route, so no other route is tried and the route database is not told.
+ */
+static void
+tls_failed(struct connect_req *req, struct upstream *up, short what)
+{
+	char where[ADDRESS_HOST_MAX + 16], why[384];
+
+	format_where(req, where, sizeof(where));
+	req->up = NULL;
+	if (what & BEV_EVENT_TIMEOUT) {
+		upstream_close(up, "TLS handshake timed out");
+		log_notice("TLS handshake with %s timed out", where);
+		fail(req, 504, "TLS handshake with %s timed out", where);
+		return;
+	}
+	upstream_tls_failure(up, why, sizeof(why));
+	upstream_close(up, "TLS handshake failed");
+	log_notice("TLS handshake with %s failed: %s", where, why);
+	fail(req, 502, "TLS handshake with %s failed: %s", where, why);
 }
 
 static void
@@ -191,6 +253,10 @@ connector_on_connect_failed(struct upstream *up, short what, void *arg)
 	struct connector *cn = req->cn;
 	int error = EVUTIL_SOCKET_ERROR();
 
+	if (up->ssl != NULL) {
+		tls_failed(req, up, what);
+		return;
+	}
 	req->up = NULL;
 	upstream_close(up, "connect failed");
 	if (what & BEV_EVENT_TIMEOUT) {

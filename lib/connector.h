@@ -1,8 +1,9 @@
 /*
  * connector.h - "give me a ready upstream connection for this address":
  * the pool first, then the DNS cache or the resolver, the routes in the
- * route database's order, and a connect to each until one succeeds (the
- * TLS handshake and the protocol choice go here too).  One asynchronous
+ * route database's order, a connect to each until one succeeds, then for
+ * an https address the TLS handshake, and the protocol choice; only then
+ * does the connection enter the pool.  One asynchronous
  * call, one callback; the exchange never touches the resolver, the route
  * database or a socket.
  *
@@ -28,6 +29,7 @@ struct evdns_base;
 struct owner;
 struct pool;
 struct stats;
+struct tls;
 struct upstream;
 
 struct connector;
@@ -36,6 +38,7 @@ struct connect_req;
 /* What a request needs of its connection. */
 struct connect_params {
 	const struct address *address;	/* what may share the connection */
+	struct tls *tls;		/* an https address's context (its profile's maker) */
 	struct owner *owner;		/* the allocation's owner */
 	bool retriable;			/* may be sent twice: any pooled conn */
 	bool fresh;			/* a retry: never one from the pool */
@@ -48,7 +51,7 @@ struct connect_params {
 struct connect_result {
 	struct upstream *up;		/* allocated to the owner; the pool owns it (unpooled: the caller) */
 	bool reused;			/* from the pool, no connect */
-	int status;			/* on failure: 502, or 504 for a timeout */
+	int status;			/* on failure: 502, or 504 for a timeout (connect or handshake) */
 	const char *why;		/* on failure: one line, valid during the call */
 };
 

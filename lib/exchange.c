@@ -30,6 +30,7 @@
 #include "log.h"
 #include "owner.h"
 #include "pool.h"
+#include "tls.h"
 #include "tunnel.h"
 #include "worker.h"
 #include "upstream.h"
@@ -119,6 +120,7 @@ exchange_free(struct exchange *ex)
 		owner_unref(ex->owner);
 	}
 	config_free(ex->cfg);
+	tls_unref(ex->tls);
 	target_clear(&ex->target);
 	if (ex->head != NULL)
 		evbuffer_free(ex->head);
@@ -421,6 +423,27 @@ exchange_answer_itself(struct exchange *ex)
 	evbuffer_free(body);
 }
 
+/*
+ * Where the request goes: its own scheme, or https:// when tls_origination
+ * names the host (to 443 unless the request gave a port).  An https
+ * address carries the whole TLS profile.
+ */
+static int
+exchange_address(struct exchange *ex)
+{
+	const struct target *t = &ex->target;
+	bool tls = strcmp(t->scheme, "https") == 0 ||
+	    tls_originates(ex->tls, t->host);
+	uint16_t port = tls && !t->port_given ? 443 : t->port;
+
+	if (address_init(&ex->address, tls ? "https" : "http", t->host,
+	    port) != 0)
+		return -1;
+	if (tls)
+		tls_profile(ex->tls, t->host, &ex->address.tls);
+	return 0;
+}
+
 void
 exchange_start(struct worker *w, struct client *client,
     struct evhttp_request *req, const char *method)
@@ -436,6 +459,7 @@ exchange_start(struct worker *w, struct client *client,
 	}
 	ex->w = w;
 	ex->cfg = config_ref(w->cfg);
+	ex->tls = tls_ref(w->tls);
 	ex->client = client;
 	ex->req = req;
 	ex->evcon = evhttp_request_get_connection(req);
@@ -461,13 +485,7 @@ exchange_start(struct worker *w, struct client *client,
 		exchange_fail(ex, 400, "not a proxy request: use http://host/path");
 		return;
 	}
-	if (strcmp(ex->target.scheme, "http") != 0) {
-		exchange_fail(ex, 501, "%s:// targets are not supported yet",
-		    ex->target.scheme);
-		return;
-	}
-	if (address_init(&ex->address, ex->target.scheme, ex->target.host,
-	    ex->target.port) != 0) {
+	if (exchange_address(ex) != 0) {
 		exchange_fail(ex, 400, "bad request target: host name too long");
 		return;
 	}
@@ -531,6 +549,7 @@ acquire_or_connect(struct exchange *ex)
 {
 	struct connect_params p = {
 		.address = &ex->address,
+		.tls = ex->tls,
 		.owner = ex->owner,
 		.retriable = ex->idempotent,
 		.fresh = ex->attempt > 1,

@@ -8,7 +8,7 @@
  * reply ends or the client goes away; it owns its owner token, its
  * allocation on the upstream connection (until pool_release), a reference
  * to the configuration it started under and, while the connector works
- * for it, its pending connect_req.
+ * for it, its pending connect_req; a reference to the TLS context too.
  */
 #ifndef FERRYD_EXCHANGE_H
 #define FERRYD_EXCHANGE_H
@@ -27,6 +27,7 @@ struct connect_req;
 struct evhttp_connection;
 struct evhttp_request;
 struct ferryd_config;
+struct tls;
 struct owner;
 struct worker;
 struct upstream;
@@ -40,6 +41,7 @@ enum exchange_state {
 struct exchange {
 	struct worker *w;		/* the request path it runs on */
 	const struct ferryd_config *cfg;	/* the one it started under: a reference */
+	struct tls *tls;			/* its [tls] context, likewise */
 	struct client *client;
 	struct evhttp_request *req;
 	struct evhttp_connection *evcon;

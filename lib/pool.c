@@ -48,6 +48,10 @@ struct pool_group {
 	int n_in_use;
 	uint64_t opened;
 	uint64_t reused;
+	uint64_t tls_full;
+	uint64_t tls_resumed;
+	const char *tls_version;	/* of the latest handshake, static */
+	const char *tls_cipher;
 	struct pool_group *next;	/* hash chain */
 };
 
@@ -852,14 +856,20 @@ pool_counts(const struct pool *pool)
 	return &pool->counts;
 }
 
-/* Called by the upstream code after each TLS handshake to an origin. */
 void
-pool_count_tls(struct pool *pool, bool resumed)
+pool_count_tls(struct pool *pool, struct pool_conn *conn, bool resumed)
 {
-	if (resumed)
+	struct pool_group *g = conn->group;
+
+	g->tls_version = conn->tls_version;
+	g->tls_cipher = conn->tls_cipher;
+	if (resumed) {
+		g->tls_resumed++;
 		pool->counts.tls_resumed++;
-	else
+	} else {
+		g->tls_full++;
 		pool->counts.tls_full++;
+	}
 }
 
 /* fn must not change the pool; st and its address live only during the call. */
@@ -877,6 +887,10 @@ pool_foreach_address(const struct pool *pool,
 			st.in_use = g->n_in_use;
 			st.opened = g->opened;
 			st.reused = g->reused;
+			st.tls_full = g->tls_full;
+			st.tls_resumed = g->tls_resumed;
+			st.tls_version = g->tls_version;
+			st.tls_cipher = g->tls_cipher;
 			fn(&st, arg);
 		}
 	}

@@ -91,6 +91,8 @@ struct pool_conn {
 	int http_version;		/* owner: 11 for HTTP/1.1, 20 for HTTP/2 */
 	int alloc_limit;		/* owner: 1 for HTTP/1.x */
 	int64_t created_at;		/* owner: when the connect finished */
+	const char *tls_version;	/* owner: "TLSv1.3" (static), or NULL */
+	const char *tls_cipher;		/* owner: its cipher suite (static) */
 	uint64_t id;			/* pool: serial number, from 1 */
 
 	struct pool_alloc_list allocs;	/* pool: live allocations */
@@ -214,8 +216,12 @@ void pool_evict_all(struct pool *pool, int64_t now);
 int64_t pool_next_cleanup(const struct pool *pool);
 
 const struct pool_counts *pool_counts(const struct pool *pool);
-/* Counts a TLS handshake (kept here so all connection counts live together). */
-void pool_count_tls(struct pool *pool, bool resumed);
+/*
+ * Counts conn's TLS handshake, in the totals and in its address's
+ * (kept here so all connection counts live together); conn is in the
+ * pool, its tls_version and tls_cipher set.
+ */
+void pool_count_tls(struct pool *pool, struct pool_conn *conn, bool resumed);
 
 /* Per-address state for /stats. */
 struct pool_address_stats {
@@ -224,6 +230,10 @@ struct pool_address_stats {
 	int in_use;
 	uint64_t opened;
 	uint64_t reused;
+	uint64_t tls_full;
+	uint64_t tls_resumed;
+	const char *tls_version;	/* of its latest handshake; NULL: none */
+	const char *tls_cipher;
 };
 void pool_foreach_address(const struct pool *pool,
     void (*fn)(const struct pool_address_stats *st, void *arg), void *arg);

@@ -32,6 +32,7 @@
 #include "log.h"
 #include "pool.h"
 #include "server.h"
+#include "tls.h"
 #include "tunnel.h"
 #include "upstream.h"
 
@@ -416,6 +417,23 @@ load_auth(const struct ferryd_config *cfg)
 	return a;
 }
 
+/* The TLS context of cfg's [tls] settings; NULL after logging why. */
+static struct tls *
+load_tls(const struct ferryd_config *cfg)
+{
+	char err[512];
+	struct tls *t;
+
+	if ((t = tls_new(cfg, err, sizeof(err))) == NULL) {
+		log_err("tls.%s", err);
+		return NULL;
+	}
+	if (!cfg->tls_verify)
+		log_warn("tls.verify = no: origin certificates are not "
+		    "checked, so anyone on the path can pose as an origin");
+	return t;
+}
+
 struct server *
 server_new(struct event_base *base, const struct ferryd_config *cfg)
 {
@@ -459,6 +477,8 @@ server_new(struct event_base *base, const struct ferryd_config *cfg)
 		    srv->pool, &srv->w.stats);
 	srv->http = evhttp_new(base);
 	if (cfg->auth_file != NULL && (srv->w.auth = load_auth(cfg)) == NULL)
+		goto fail;
+	if ((srv->w.tls = load_tls(cfg)) == NULL)
 		goto fail;
 	if (cfg->workers > 1)
 		log_notice("server.workers = %d: this version runs one event "
@@ -574,10 +594,19 @@ int
 server_reload(struct server *srv, const struct ferryd_config *cfg)
 {
 	struct auth *auth = NULL;
+	struct tls *tls;
 
-	/* A password file that does not load is a bad configuration. */
+	/* A password file or CA file that does not load is a bad configuration. */
 	if (cfg->auth_file != NULL && (auth = load_auth(cfg)) == NULL)
 		return -1;
+	if ((tls = load_tls(cfg)) == NULL) {
+		if (auth != NULL)
+			auth_free(auth);
+		return -1;
+	}
+	/* Exchanges and connections that hold the old context keep it. */
+	tls_unref(srv->w.tls);
+	srv->w.tls = tls;
 	if (srv->w.auth != NULL)
 		auth_free(srv->w.auth);
 	srv->w.auth = auth;
@@ -619,6 +648,7 @@ server_free(struct server *srv)
 	dnscache_free(srv->dnscache);
 	if (srv->w.auth != NULL)
 		auth_free(srv->w.auth);
+	tls_unref(srv->w.tls);
 	if (srv->shutdown_timer != NULL)
 		event_free(srv->shutdown_timer);
 	if (srv->w.access_log != NULL)

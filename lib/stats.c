@@ -144,8 +144,20 @@ json_address(const struct pool_address_stats *as, void *arg)
 	json_string(w->out, name);
 	evbuffer_add_printf(w->out,
 	    ", \"idle\": %d, \"in_use\": %d, \"opened\": %" PRIu64
-	    ", \"reused\": %" PRIu64 "}",
+	    ", \"reused\": %" PRIu64,
 	    as->idle, as->in_use, as->opened, as->reused);
+	if (as->address->tls.tls) {
+		evbuffer_add_printf(w->out, ",\n     \"tls\": {\"version\": ");
+		json_string(w->out, as->tls_version != NULL ?
+		    as->tls_version : "");
+		evbuffer_add_printf(w->out, ", \"cipher\": ");
+		json_string(w->out, as->tls_cipher != NULL ?
+		    as->tls_cipher : "");
+		evbuffer_add_printf(w->out, ", \"full\": %" PRIu64
+		    ", \"resumed\": %" PRIu64 "}", as->tls_full,
+		    as->tls_resumed);
+	}
+	evbuffer_add(w->out, "}", 1);
 }
 
 void

@@ -11,12 +11,16 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "clock.h"
 #include "codec.h"
 #include "log.h"
 #include "sockio.h"
+#include "tls.h"
 #include "upstream.h"
 
 /* How much of a response may wait in ferryd before it stops reading. */
@@ -30,6 +34,17 @@ static struct upstream *
 upstream_of(struct pool_conn *pc)
 {
 	return (struct upstream *)((char *)pc - offsetof(struct upstream, pc));
+}
+
+static void
+upstream_setup_bev(struct upstream *up)
+{
+	bufferevent_setcb(up->bev, upstream_on_read, upstream_on_write,
+	    upstream_on_event, up);
+	bufferevent_setwatermark(up->bev, EV_READ, 0, UPSTREAM_READ_HIGH);
+	/* libevent reads 16 KiB per callback by default: too little for bodies. */
+	bufferevent_set_max_single_read(up->bev, UPSTREAM_READ_HIGH);
+	bufferevent_set_max_single_write(up->bev, UPSTREAM_READ_HIGH);
 }
 
 struct upstream *
@@ -46,12 +61,7 @@ upstream_new(struct bufferevent *bev, struct pool *pool,
 	up->pc.route = *route;
 	up->pc.http_version = 11;
 	up->pc.alloc_limit = 1;
-	bufferevent_setcb(bev, upstream_on_read, upstream_on_write,
-	    upstream_on_event, up);
-	bufferevent_setwatermark(bev, EV_READ, 0, UPSTREAM_READ_HIGH);
-	/* libevent reads 16 KiB per callback by default: too little for bodies. */
-	bufferevent_set_max_single_read(bev, UPSTREAM_READ_HIGH);
-	bufferevent_set_max_single_write(bev, UPSTREAM_READ_HIGH);
+	upstream_setup_bev(up);
 	return up;
 }
 
@@ -85,6 +95,52 @@ upstream_connect(struct event_base *base, struct pool *pool,
 	return up;
 }
 
+int
+upstream_start_tls(struct upstream *up, struct tls *tls, int64_t timeout)
+{
+	struct event_base *base = bufferevent_get_base(up->bev);
+	int fd = bufferevent_getfd(up->bev);
+	struct bufferevent *bev;
+	struct timeval tv = clock_to_timeval(timeout);
+	SSL *ssl;
+
+	if (fd < 0 || (ssl = tls_ssl_new(tls, &up->pc.address)) == NULL)
+		return -1;
+	bev = bufferevent_openssl_socket_new(base, fd, ssl,
+	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL) {
+		SSL_free(ssl);
+		return -1;
+	}
+	/* The socket moves to the OpenSSL bufferevent: detach, then free. */
+	bufferevent_setfd(up->bev, -1);
+	bufferevent_free(up->bev);
+	up->bev = bev;
+	up->ssl = ssl;
+	up->tls = tls_ref(tls);
+	up->connected = false;
+	upstream_setup_bev(up);
+	/*
+	 * An origin that closes without close_notify (most do, idle or
+	 * after a close-delimited body) is an EOF, as on a plain socket.
+	 */
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	bufferevent_set_timeouts(bev, &tv, &tv);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	return 0;
+}
+
+void
+upstream_tls_failure(struct upstream *up, char *buf, size_t len)
+{
+	unsigned long err = bufferevent_get_openssl_error(up->bev), more;
+
+	/* The first error is the cause; the rest only repeat it. */
+	while ((more = bufferevent_get_openssl_error(up->bev)) != 0)
+		;
+	tls_failure(up->tls, up->ssl, &up->pc.address, err, buf, len);
+}
+
 void
 upstream_attach(struct upstream *up, const struct upstream_ops *ops,
     void *arg, int64_t read_timeout)
@@ -93,9 +149,15 @@ upstream_attach(struct upstream *up, const struct upstream_ops *ops,
 
 	up->ops = ops;
 	up->arg = arg;
-	/* No timeout (a tunnel's): not even the connect timeout, re-armed. */
+	/*
+	 * No timeout (a tunnel's): not even the connect timeout, re-armed.
+	 * An OpenSSL bufferevent removes its timers itself, and must not
+	 * be given its descriptor again (that restarts the handshake).
+	 */
 	if (read_timeout > 0)
 		bufferevent_set_timeouts(up->bev, &tv, &tv);
+	else if (up->ssl != NULL)
+		bufferevent_set_timeouts(up->bev, NULL, NULL);
 	else
 		sockio_clear_timeouts(up->bev);
 	bufferevent_enable(up->bev, EV_READ | EV_WRITE);
@@ -139,8 +201,11 @@ upstream_set_reading(struct upstream *up, bool on)
 ssize_t
 upstream_read_more(struct upstream *up, struct evbuffer *in, size_t max)
 {
-	/* Without a socket under it (a bufferevent pair) libevent reads. */
-	if (max == 0 || bufferevent_getfd(up->bev) < 0)
+	/*
+	 * Without a socket under it (a bufferevent pair) libevent reads;
+	 * with TLS, OpenSSL does, record by record up to the watermark.
+	 */
+	if (max == 0 || up->ssl != NULL || bufferevent_getfd(up->bev) < 0)
 		return 0;
 	return sockio_read(bufferevent_getfd(up->bev), in, max);
 }
@@ -165,6 +230,21 @@ upstream_shutdown_write(struct upstream *up)
 		shutdown(bufferevent_getfd(up->bev), SHUT_WR);
 }
 
+/*
+ * Tells the origin the connection ends on purpose (RFC 8446 6.1), when
+ * the handshake was done and nothing else waits to be written before it.
+ * One try, not waiting: the socket closes next.
+ */
+static void
+send_close_notify(struct upstream *up)
+{
+	if (up->connected && SSL_is_init_finished(up->ssl) &&
+	    !(SSL_get_shutdown(up->ssl) & SSL_SENT_SHUTDOWN) &&
+	    evbuffer_get_length(bufferevent_get_output(up->bev)) == 0)
+		(void)SSL_shutdown(up->ssl);
+	ERR_clear_error();
+}
+
 void
 upstream_close(struct upstream *up, const char *reason)
 {
@@ -175,7 +255,11 @@ upstream_close(struct upstream *up, const char *reason)
 	    (unsigned long long)up->pc.id, route, reason);
 	if (up->codec != NULL)
 		codec_free(up->codec);
+	if (up->ssl != NULL)
+		send_close_notify(up);
+	/* Frees the SSL too (BEV_OPT_CLOSE_ON_FREE). */
 	bufferevent_free(up->bev);
+	tls_unref(up->tls);
 	free(up);
 }
 
@@ -238,6 +322,10 @@ upstream_is_clean(struct upstream *up)
 	char byte;
 
 	if (evbuffer_get_length(bufferevent_get_input(up->bev)) != 0)
+		return false;
+	/* A record OpenSSL read but nobody took: bytes all the same. */
+	if (up->ssl != NULL &&
+	    (SSL_pending(up->ssl) > 0 || SSL_has_pending(up->ssl)))
 		return false;
 	if (bufferevent_getfd(up->bev) < 0)
 		return true;

@@ -1,7 +1,8 @@
 /*
  * upstream.h - one upstream connection: its transport (a socket
- * bufferevent to one route of one address, with its own read-more,
- * liveness peek and close: nothing else touches the descriptor) and its
+ * bufferevent to one route of one address, or after upstream_start_tls()
+ * an OpenSSL bufferevent on that socket, with its own read-more, liveness
+ * peek and close: nothing else touches the descriptor or the SSL) and its
  * codec (codec.h), which frames the exchanges on it.  It reports to
  * whoever reads it through struct upstream_ops: the connector while it
  * connects, the codec while a stream is sending or receiving.  While it is
@@ -28,10 +29,13 @@ struct codec;
 struct event_base;
 struct evbuffer;
 struct owner;
+struct tls;
 struct upstream;
+struct ssl_st;
 
 /* What an upstream connection tells its reader; arg is the reader. */
 struct upstream_ops {
+	/* the connect, or after upstream_start_tls() the handshake, is done */
 	void (*on_connected)(struct upstream *up, void *arg);
 	/* what: BEV_EVENT_* flags (BEV_EVENT_TIMEOUT: connect_timeout) */
 	void (*on_connect_failed)(struct upstream *up, short what, void *arg);
@@ -48,7 +52,9 @@ struct upstream {
 	const struct upstream_ops *ops;	/* NULL while idle */
 	void *arg;
 	struct codec *codec;		/* from the connector, once connected */
-	bool connected;
+	struct ssl_st *ssl;		/* TLS: the bufferevent's (NULL: plain) */
+	struct tls *tls;		/* TLS: a reference to its context */
+	bool connected;			/* and, with TLS, the handshake done */
 	bool pooled;			/* put in the pool */
 };
 
@@ -83,6 +89,19 @@ typedef struct upstream *(*upstream_dial_fn)(struct event_base *base,
     int *error);
 
 /*
+ * Starts a TLS handshake on a connected up, with tls's settings for up's
+ * address, within timeout (usec): the bufferevent becomes an OpenSSL one
+ * on the same socket.  The handshake's end comes as on_connected again,
+ * its failure as on_connect_failed (upstream_tls_failure() says why).
+ * Returns -1 when out of memory.
+ */
+int upstream_start_tls(struct upstream *up, struct tls *tls,
+    int64_t timeout);
+
+/* Why up's TLS handshake failed, in one line. */
+void upstream_tls_failure(struct upstream *up, char *buf, size_t len);
+
+/*
  * A codec's stream uses up from now on: reads and events go to ops
  * (on_read, on_write, on_event) with arg; read_timeout (usec) of silence
  * from the origin is an error (0: no timeout).
@@ -108,14 +127,16 @@ void upstream_set_reading(struct upstream *up, bool on);
  * libevent (whose socket reads stop at 4 KiB, and whose input buffer only
  * libevent may fill).  Bytes already in the input buffer come first: the
  * caller moves them to buf before.  Returns the bytes read, 0 when none
- * were waiting, or -1 at EOF (errno 0) or on an error (errno set).
+ * were waiting, or -1 at EOF (errno 0) or on an error (errno set).  With
+ * TLS it reads nothing: OpenSSL's reads already run to the watermark.
  */
 ssize_t upstream_read_more(struct upstream *up, struct evbuffer *buf,
     size_t max);
 
 /*
- * True when nothing waits on up: its input buffer is empty and a peek
- * that does not block finds no byte, EOF or error in the kernel.  A
+ * True when nothing waits on up: its input buffer is empty, OpenSSL holds
+ * no record or byte, and a peek that does not block finds no byte, EOF
+ * or error in the kernel.  A
  * connection is handed to the next exchange only when this holds
  * (pool.md, "The connection is clean before anyone else gets it").
  */
@@ -131,7 +152,10 @@ void upstream_shutdown_write(struct upstream *up);
 int upstream_addrs(struct upstream *up, struct sockaddr_storage *local,
     struct sockaddr_storage *peer);
 
-/* Closes the socket and frees up; reason goes to the debug log. */
+/*
+ * Closes the socket and frees up; reason goes to the debug log.  A TLS
+ * connection whose handshake was done sends close_notify first.
+ */
 void upstream_close(struct upstream *up, const char *reason);
 
 #endif

@@ -28,6 +28,7 @@ struct evbuffer;
 struct evhttp_request;
 struct exchange;
 struct ferryd_config;
+struct tls;
 struct tunnel;
 
 TAILQ_HEAD(exchange_list, exchange);
@@ -48,6 +49,7 @@ struct worker {
 	struct stats stats;
 	struct connector *connector;
 	struct auth *auth;			/* auth_file's users (the server's), or NULL */
+	struct tls *tls;			/* [tls]'s context: the server's reference */
 	FILE *access_log;			/* access_log = FILE, or NULL */
 	struct exchange_list exchanges;		/* in flight */
 	struct tunnel_list tunnels;		/* connecting or open */

@@ -2,8 +2,17 @@
 """peer.py - the far ends of tunnel tests, on 127.0.0.1, on a free port.
 
   peer.py https CERT KEY READY   an https origin (Python's ssl: OpenSSL):
-                                 GET /bytes/N sends N bytes, anything else
-                                 a small HTML page naming the path
+                                 GET /bytes/N sends N bytes, GET /counts
+                                 "tcp N tls N resumed N sni NAME" (TCP
+                                 connections accepted, handshakes done, of
+                                 them resumed, the SNI name of the latest
+                                 other request ("-": none),
+                                 connections the client ended with and
+                                 without close_notify), GET /idle-close and
+                                 /idle-drop a small page, then 0.3 s later
+                                 a close with and without close_notify,
+                                 anything else a small HTML page naming
+                                 the path
   peer.py echo READY             a TCP echo server: echoes every byte, and
                                  closes its side after the client's EOF
   peer.py upgrade READY          an HTTP/1.1 origin that switches protocols:
@@ -24,6 +33,7 @@ import socketserver
 import ssl
 import sys
 import threading
+import time
 
 PAGE = (b"<!DOCTYPE html><html><head><title>tls origin</title></head>"
         b"<body><p id=\"where\">%s over TLS</p></body></html>\n")
@@ -31,8 +41,31 @@ PAGE = (b"<!DOCTYPE html><html><head><title>tls origin</title></head>"
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Head and body are two writes: without TCP_NODELAY the body waits
+    # for the head's delayed ACK (40 ms) behind a delaying relay.
+    disable_nagle_algorithm = True
 
     def do_GET(self):
+        if self.path == "/counts":
+            srv = self.server
+            with srv.lock:
+                body = ("tcp %d tls %d resumed %d sni %s clean %d dirty %d\n"
+                        % (srv.tcp, srv.tls, srv.resumed, srv.sni,
+                           srv.clean, srv.dirty)).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        # The SNI name of the latest request's connection (not /counts's).
+        with self.server.lock:
+            self.server.sni = getattr(self.connection, "sni", None) or "-"
+        if self.path in ("/idle-close", "/idle-drop"):
+            # finish_request() closes after a pause: the client holds
+            # the connection idle by then.
+            self.idle_close = self.path == "/idle-close"
+            self.close_connection = True
         if self.path.startswith("/bytes/"):
             n = int(self.path[len("/bytes/"):])
             self.send_response(200)
@@ -57,8 +90,52 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 class TLSServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    """The handshake runs in each connection's thread, and is counted."""
     daemon_threads = True
     request_queue_size = 128    # many tunnels connect at once
+
+    def setup_tls(self, ctx):
+        self.ctx = ctx
+        self.lock = threading.Lock()
+        self.tcp = self.tls = self.resumed = self.clean = self.dirty = 0
+        self.sni = "-"
+        ctx.sni_callback = self.on_sni
+
+    def on_sni(self, sock, name, ctx):
+        sock.sni = name
+
+    def finish_request(self, request, client_address):
+        with self.lock:
+            self.tcp += 1
+        try:
+            # A client's EOF without close_notify raises: it is counted.
+            conn = self.ctx.wrap_socket(request, server_side=True,
+                                        suppress_ragged_eofs=False)
+        except (ssl.SSLError, OSError):
+            return
+        with self.lock:
+            self.tls += 1
+            if conn.session_reused:
+                self.resumed += 1
+        try:
+            h = self.RequestHandlerClass(conn, client_address, self)
+            if getattr(h, "idle_close", None) is None:
+                with self.lock:
+                    self.clean += 1
+            else:
+                time.sleep(0.3)
+                if h.idle_close:
+                    conn = conn.unwrap()
+        except ssl.SSLEOFError:
+            with self.lock:
+                self.dirty += 1
+        except OSError:
+            pass
+        finally:
+            try:
+                conn.close()
+            except OSError:
+                pass
 
 
 def ready(path, port):
@@ -71,7 +148,7 @@ def https(cert, key, path):
     srv = TLSServer(("127.0.0.1", 0), Handler)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
-    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    srv.setup_tls(ctx)
     ready(path, srv.server_address[1])
     srv.serve_forever()
 

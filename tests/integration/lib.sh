@@ -83,19 +83,48 @@ start_origin() {
 	read -r ORIGIN_PORT ORIGIN_CTL < "$T/origin$n.ready"
 }
 
-# start_tls_origin: an https origin (tests/peer.py) with a certificate
-# for 127.0.0.1 made now; sets TLS_PORT, TLS_CERT, TLS_PID.
+# tls_certs: a throw-away CA ($T/ca.crt) and, signed by it, the
+# certificates the TLS tests need: good (IP 127.0.0.1 and localhost),
+# wronghost (other.example only) and expired (yesterday); and rogue, for
+# 127.0.0.1 and localhost but signed by a CA that nobody trusts.  Made
+# once per test directory.
+tls_certs() {
+	[ -f "$T/certs.done" ] && return 0
+	mkcert_ca ca "ferryd test CA" && mkcert_ca rogue-ca "rogue CA" &&
+	    mkcert good ca 2 IP:127.0.0.1,DNS:localhost &&
+	    mkcert wronghost ca 2 DNS:other.example &&
+	    mkcert expired ca -1 IP:127.0.0.1,DNS:localhost &&
+	    mkcert rogue rogue-ca 2 IP:127.0.0.1,DNS:localhost ||
+		{ echo "openssl failed"; cat "$T/openssl.log"; exit 1; }
+	: >"$T/certs.done"
+}
+
+mkcert_ca() {
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+	    -nodes -days 2 -subj "/CN=$2" -keyout "$T/$1.key" \
+	    -out "$T/$1.crt" 2>>"$T/openssl.log"
+}
+
+# mkcert NAME CA DAYS SAN: a leaf certificate; DAYS -1 has expired.
+mkcert() {
+	printf 'subjectAltName=%s\nbasicConstraints=CA:FALSE\n' "$4" >"$T/$1.ext"
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+	    -subj "/CN=$1" -keyout "$T/$1.key" -out "$T/$1.csr" \
+	    2>>"$T/openssl.log" &&
+	openssl x509 -req -in "$T/$1.csr" -CA "$T/$2.crt" -CAkey "$T/$2.key" \
+	    -CAcreateserial -days "$3" -extfile "$T/$1.ext" \
+	    -out "$T/$1.crt" 2>>"$T/openssl.log"
+}
+
+# start_tls_origin [CERT]: an https origin (tests/peer.py) with the
+# certificate CERT of tls_certs (default good); sets TLS_PORT, TLS_PID and
+# TLS_CERT (the CA to trust).
 start_tls_origin() {
-	TLS_CERT=$T/origin.crt
-	[ -f "$TLS_CERT" ] ||
-		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
-		    -nodes -days 1 -subj /CN=127.0.0.1 \
-		    -addext subjectAltName=IP:127.0.0.1,DNS:localhost \
-		    -keyout "$T/origin.key" -out "$TLS_CERT" 2>"$T/openssl.log" ||
-			{ echo "openssl req failed"; cat "$T/openssl.log"; exit 1; }
+	tls_certs
+	TLS_CERT=$T/ca.crt
 	rm -f "$T/tls.ready"
-	python3 "$TESTS_DIR/peer.py" https "$TLS_CERT" "$T/origin.key" \
-	    "$T/tls.ready" 2>"$T/tls-origin.log" &
+	python3 "$TESTS_DIR/peer.py" https "$T/${1:-good}.crt" \
+	    "$T/${1:-good}.key" "$T/tls.ready" 2>>"$T/tls-origin.log" &
 	TLS_PID=$!
 	PIDS="$PIDS $TLS_PID"
 	wait_for 10 test -s "$T/tls.ready" || { echo "tls origin did not start"; exit 1; }

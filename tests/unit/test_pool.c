@@ -541,6 +541,94 @@ START_TEST(test_address_mismatch)
 }
 END_TEST
 
+/* https://a:443 with a whole TLS profile, as the exchange makes it. */
+static void
+https_address(struct address *a, const char *host)
+{
+	ck_assert_int_eq(address_init(a, "https", host, 443), 0);
+	a->tls.tls = true;
+	a->tls.verify = true;
+	strcpy(a->tls.sni, host);
+	strcpy(a->tls.alpn, "http/1.1");
+}
+
+/*
+ * An https connection is never handed to an http request for the same
+ * host and port, nor to a request whose TLS profile differs in any part.
+ */
+START_TEST(test_tls_never_shared)
+{
+	struct fake_conn *c1 = mkconn(0, "a", 0);
+	struct owner *o = new_owner();
+	struct address a;
+
+	https_address(&c1->pc.address, "a");
+	put_idle(c1, 10);
+
+	ck_assert_int_eq(address_init(&a, "http", "a", 443), 0);
+	ck_assert_msg(pool_acquire(pool, &a, o, 11, true) == NULL,
+	    "http://a:443 never rides https://a:443");
+	https_address(&a, "a");
+	a.tls.tls = false;
+	ck_assert_msg(pool_acquire(pool, &a, o, 11, true) == NULL,
+	    "the scheme alone does not make it TLS");
+	https_address(&a, "a");
+	a.tls.verify = false;
+	ck_assert_msg(pool_acquire(pool, &a, o, 11, true) == NULL,
+	    "verify = no does not get a verified connection");
+	https_address(&a, "a");
+	strcpy(a.tls.sni, "b");
+	ck_assert_msg(pool_acquire(pool, &a, o, 11, true) == NULL,
+	    "another SNI name");
+	https_address(&a, "a");
+	strcpy(a.tls.alpn, "h2,http/1.1");
+	ck_assert_msg(pool_acquire(pool, &a, o, 11, true) == NULL,
+	    "another ALPN offer");
+	https_address(&a, "a");
+	strcpy(a.tls.ca_file, "/other-ca.pem");
+	ck_assert_msg(pool_acquire(pool, &a, o, 11, true) == NULL,
+	    "another CA set");
+	ck_assert_uint_eq(counts()->reused, 0);
+
+	https_address(&a, "a");
+	ck_assert_ptr_eq(pool_acquire(pool, &a, o, 11, true), &c1->pc);
+	pool_release(pool, &c1->pc, o, 12);
+}
+END_TEST
+
+/* Per-address TLS counts and the latest version and cipher, for /stats. */
+static void
+collect_tls(const struct pool_address_stats *st, void *arg)
+{
+	*(struct pool_address_stats *)arg = *st;
+}
+
+START_TEST(test_tls_counts_per_address)
+{
+	struct fake_conn *c1 = mkconn(0, "a", 0), *c2 = mkconn(1, "a", 0);
+	struct pool_address_stats st;
+
+	https_address(&c1->pc.address, "a");
+	https_address(&c2->pc.address, "a");
+	c1->pc.tls_version = "TLSv1.2";
+	c1->pc.tls_cipher = "ECDHE-RSA-AES128-GCM-SHA256";
+	put_idle(c1, 10);
+	pool_count_tls(pool, &c1->pc, false);
+	c2->pc.tls_version = "TLSv1.3";
+	c2->pc.tls_cipher = "TLS_AES_256_GCM_SHA384";
+	put_idle(c2, 11);
+	pool_count_tls(pool, &c2->pc, true);
+
+	pool_foreach_address(pool, collect_tls, &st);
+	ck_assert_uint_eq(st.tls_full, 1);
+	ck_assert_uint_eq(st.tls_resumed, 1);
+	ck_assert_str_eq(st.tls_version, "TLSv1.3");
+	ck_assert_str_eq(st.tls_cipher, "TLS_AES_256_GCM_SHA384");
+	ck_assert_uint_eq(counts()->tls_full, 1);
+	ck_assert_uint_eq(counts()->tls_resumed, 1);
+}
+END_TEST
+
 START_TEST(test_allocation_limit)
 {
 	struct fake_conn *c1 = mkconn(0, "a", 0);
@@ -881,9 +969,9 @@ START_TEST(test_counts)
 	put_busy(c2, 11);
 	put_idle(c3, 12);
 	ck_assert_ptr_eq(pool_acquire(pool, &a, o, 13, true), &c1->pc);
-	pool_count_tls(pool, false);
-	pool_count_tls(pool, true);
-	pool_count_tls(pool, true);
+	pool_count_tls(pool, &c1->pc, false);
+	pool_count_tls(pool, &c3->pc, true);
+	pool_count_tls(pool, &c3->pc, true);
 
 	ck_assert_uint_eq(counts()->opened, 3);
 	ck_assert_uint_eq(counts()->reused, 1);
@@ -1140,6 +1228,8 @@ pool_suite(void)
 	add_case(s, "leak_not_last_allocation", test_leak_not_last_allocation);
 	add_case(s, "evict_all", test_evict_all);
 	add_case(s, "address_mismatch", test_address_mismatch);
+	add_case(s, "tls_never_shared", test_tls_never_shared);
+	add_case(s, "tls_counts_per_address", test_tls_counts_per_address);
 	add_case(s, "allocation_limit", test_allocation_limit);
 	add_case(s, "no_new_exchanges", test_no_new_exchanges);
 	add_case(s, "retired_in_use_closes_on_release",

@@ -132,9 +132,9 @@ put_conn(int i, const char *host, struct owner *o, int64_t now)
 }
 
 /*
- * Drives the pool to: opened 5, reused 1, idle 2 (a), in use 1 ([::1]),
- * one eviction closed_by_origin (c), one leak evicted as leaked (d),
- * TLS handshakes 3 full and 4 resumed; and fills the daemon's counters
+ * Drives the pool to: opened 5, reused 1, idle 2 (a), in use 1
+ * (https://[::1]), one eviction closed_by_origin (c), one leak evicted as
+ * leaked (d), TLS handshakes 3 full and 4 resumed (all to [::1]); and fills the daemon's counters
  * with values that differ from each other, so no two fields can swap
  * unnoticed.
  */
@@ -144,7 +144,7 @@ fill(void)
 	struct address a;
 	struct owner *o1 = new_owner(), *o2 = new_owner(), *o3 = new_owner();
 	struct owner *o4, *o5 = new_owner();
-	struct fake_conn *c1, *c3, *c4, *c5;
+	struct fake_conn *c1, *c2, *c3, *c4, *c5;
 
 	c1 = put_conn(0, "a", o1, 10);
 	pool_release(pool, &c1->pc, o1, 10);
@@ -154,7 +154,18 @@ fill(void)
 
 	c5 = put_conn(4, "a", o5, 12);
 	pool_release(pool, &c5->pc, o5, 12);
-	put_conn(1, "::1", o2, 13);
+	/* [::1] is an https address: its entry gets a "tls" object. */
+	c2 = &conns[1];
+	ck_assert_int_eq(address_init(&c2->pc.address, "https", "::1", 443), 0);
+	c2->pc.address.tls.tls = true;
+	c2->pc.address.tls.verify = true;
+	strcpy(c2->pc.address.tls.alpn, "http/1.1");
+	c2->pc.http_version = 11;
+	c2->pc.alloc_limit = 1;
+	c2->pc.created_at = 13;
+	c2->pc.tls_version = "TLSv1.3";
+	c2->pc.tls_cipher = "TLS_AES_256_GCM_SHA384";
+	pool_put(pool, &c2->pc, o2, 13);
 
 	c3 = put_conn(2, "c", o3, 14);
 	pool_release(pool, &c3->pc, o3, 14);
@@ -173,9 +184,9 @@ fill(void)
 	ck_assert_msg(n_warnings == 1, "the leak was logged: %d", n_warnings);
 
 	for (int i = 0; i < 3; i++)
-		pool_count_tls(pool, false);
+		pool_count_tls(pool, &c2->pc, false);
 	for (int i = 0; i < 4; i++)
-		pool_count_tls(pool, true);
+		pool_count_tls(pool, &c2->pc, true);
 
 	ck_assert_uint_eq(pool_counts(pool)->opened, 5);
 	ck_assert_uint_eq(pool_counts(pool)->reused, 1);
@@ -724,8 +735,10 @@ START_TEST(test_json_values)
 		"\"tunnels\":{\"total\":17,\"active\":19}",
 		"{\"address\":\"http://a:80\",\"idle\":2,\"in_use\":0,"
 		    "\"opened\":2,\"reused\":1}",
-		"{\"address\":\"http://[::1]:80\",\"idle\":0,\"in_use\":1,"
-		    "\"opened\":1,\"reused\":0}",
+		"{\"address\":\"https://[::1]:443\",\"idle\":0,\"in_use\":1,"
+		    "\"opened\":1,\"reused\":0,\"tls\":{\"version\":"
+		    "\"TLSv1.3\",\"cipher\":\"TLS_AES_256_GCM_SHA384\","
+		    "\"full\":3,\"resumed\":4}}",
 	};
 	char *text, *c, key[64];
 
