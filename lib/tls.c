@@ -120,6 +120,11 @@ tls_new(const struct ferryd_config *cfg, char *err, size_t len)
 	}
 	SSL_CTX_set_ex_data(t->ctx, ctx_tls_index, t);
 	SSL_CTX_set_min_proto_version(t->ctx, TLS1_2_VERSION);
+	/*
+	 * A TLS 1.2 renegotiation would run a handshake under a stream or
+	 * on an idle pooled connection, where nobody checks it.
+	 */
+	SSL_CTX_set_options(t->ctx, SSL_OP_NO_RENEGOTIATION);
 	/* An idle pooled connection need not hold 34 KiB of buffers. */
 	SSL_CTX_set_mode(t->ctx, SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_verify(t->ctx, t->verify ? SSL_VERIFY_PEER :

@@ -223,17 +223,11 @@ upstream_addrs(struct upstream *up, struct sockaddr_storage *local,
 	return 0;
 }
 
-void
-upstream_shutdown_write(struct upstream *up)
-{
-	if (bufferevent_getfd(up->bev) >= 0)
-		shutdown(bufferevent_getfd(up->bev), SHUT_WR);
-}
-
 /*
  * Tells the origin the connection ends on purpose (RFC 8446 6.1), when
  * the handshake was done and nothing else waits to be written before it.
- * One try, not waiting: the socket closes next.
+ * One try, not waiting for the origin's: reading may go on (a tunnel's
+ * other direction), or the socket closes next.
  */
 static void
 send_close_notify(struct upstream *up)
@@ -243,6 +237,18 @@ send_close_notify(struct upstream *up)
 	    evbuffer_get_length(bufferevent_get_output(up->bev)) == 0)
 		(void)SSL_shutdown(up->ssl);
 	ERR_clear_error();
+}
+
+void
+upstream_shutdown_write(struct upstream *up)
+{
+	/* Over TLS an end is close_notify: a bare FIN would look cut off. */
+	if (up->ssl != NULL) {
+		send_close_notify(up);
+		return;
+	}
+	if (bufferevent_getfd(up->bev) >= 0)
+		shutdown(bufferevent_getfd(up->bev), SHUT_WR);
 }
 
 void

@@ -143,8 +143,9 @@ ssize_t upstream_read_more(struct upstream *up, struct evbuffer *buf,
 bool upstream_is_clean(struct upstream *up);
 
 /*
- * Sends FIN to the origin (a tunnel passes on the client's EOF); reading
- * goes on.  Only for a connection that will not go back to the pool.
+ * Sends FIN to the origin, or close_notify over TLS (a tunnel passes on
+ * the client's EOF); reading goes on.  Only for a connection that will
+ * not go back to the pool.
  */
 void upstream_shutdown_write(struct upstream *up);
 

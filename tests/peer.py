@@ -21,6 +21,10 @@
                                  echo as above; /ws-bare a 101 without
                                  Upgrade; /ws-other a 101 to h2c; any other
                                  request a 200 saying which Upgrade it saw
+  peer.py upgrade-tls CERT KEY READY   the same over TLS (an https:// origin);
+                                 the echo's end: " clean" and close_notify
+                                 after the client's close_notify, only a
+                                 close after a bare FIN
   peer.py blackhole READY        a port whose connects hang: a listener with
                                  a full accept queue, never accepting
 
@@ -153,14 +157,27 @@ def https(cert, key, path):
     srv.serve_forever()
 
 
+def half_close(conn):
+    """Ends the sending side: close_notify over TLS, else a FIN."""
+    if isinstance(conn, ssl.SSLSocket):
+        return conn.unwrap()
+    conn.shutdown(socket.SHUT_WR)
+    return conn
+
+
 def echo_one(conn):
     with conn:
         while True:
-            b = conn.recv(65536)
+            try:
+                b = conn.recv(65536)
+            except ssl.SSLEOFError:
+                return              # a FIN without close_notify: cut off
             if not b:
                 break
             conn.sendall(b)
-        conn.shutdown(socket.SHUT_WR)
+        if isinstance(conn, ssl.SSLSocket):
+            conn.sendall(b" clean")     # the client's close_notify came
+        conn = half_close(conn)
         # Wait for the other side to close too before closing.
         try:
             while conn.recv(65536):
@@ -169,8 +186,8 @@ def echo_one(conn):
             pass
 
 
-def serve(path, handle):
-    """Accepts on 127.0.0.1 for ever, a thread per connection."""
+def serve(path, handle, ctx=None):
+    """Accepts on 127.0.0.1 for ever, a thread per connection (TLS with ctx)."""
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("127.0.0.1", 0))
@@ -178,7 +195,19 @@ def serve(path, handle):
     ready(path, s.getsockname()[1])
     while True:
         conn, _ = s.accept()
-        threading.Thread(target=handle, args=(conn,), daemon=True).start()
+        threading.Thread(target=tls_then if ctx else handle,
+                         args=(conn, handle, ctx) if ctx else (conn,),
+                         daemon=True).start()
+
+
+def tls_then(conn, handle, ctx):
+    try:
+        conn = ctx.wrap_socket(conn, server_side=True,
+                               suppress_ragged_eofs=False)
+    except (ssl.SSLError, OSError):
+        conn.close()
+        return
+    handle(conn)
 
 
 def upgrade_one(conn):
@@ -238,7 +267,11 @@ if __name__ == "__main__":
         serve(sys.argv[2], echo_one)
     elif sys.argv[1] == "upgrade":
         serve(sys.argv[2], upgrade_one)
+    elif sys.argv[1] == "upgrade-tls":
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(sys.argv[2], sys.argv[3])
+        serve(sys.argv[4], upgrade_one, ctx)
     elif sys.argv[1] == "blackhole":
         blackhole(sys.argv[2])
     else:
-        sys.exit("usage: peer.py https CERT KEY READY | echo READY | upgrade READY | blackhole READY")
+        sys.exit("usage: peer.py https CERT KEY READY | echo READY | upgrade READY | upgrade-tls CERT KEY READY | blackhole READY")

@@ -6,7 +6,8 @@
 # another host's session), close_notify on eviction, an idle origin's
 # close_notify or dirty close as a normal eviction, a large body, the 502
 # reasons (wrong host, unknown CA, expired, not TLS), a handshake that
-# times out (504), verify = no, and a ca_file that does not load.
+# times out (504), an Upgrade over https:// (close_notify for the
+# half-close), verify = no, and a ca_file that does not load.
 # Certificates come from a CA made at test time (lib.sh tls_certs).
 . "$TESTS_DIR/integration/lib.sh"
 
@@ -137,6 +138,40 @@ check_eq "a failed handshake is never pooled" "$opened0" \
     "$(metric ferryd_upstream_connections_opened_total)"
 check_eq "nothing in use after the failures" 0 \
     "$(metric 'ferryd_upstream_connections{state="in_use"}')"
+# An Upgrade on an https:// target: the tunnel runs over the TLS
+# connection, and the client's half-close reaches the origin as
+# close_notify (the origin's echo ends only then, with its own).
+python3 "$TESTS_DIR/peer.py" upgrade-tls "$T/good.crt" "$T/good.key" \
+    "$T/wss.ready" 2>"$T/wss.log" &
+PIDS="$PIDS $!"
+wait_for 10 test -s "$T/wss.ready" || { echo "peer.py upgrade-tls did not start"; exit 1; }
+read -r WSS_PORT <"$T/wss.ready"
+python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+s.sendall(("GET https://127.0.0.1:%s/ws HTTP/1.1\r\nHost: x\r\n"
+           "Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n" % sys.argv[2]).encode())
+got = b""
+while b"\r\n\r\n" not in got:
+    b = s.recv(65536)
+    if not b:
+        break
+    got += b
+if got.startswith(b"HTTP/1.1 101"):
+    s.sendall(b"ping")
+    s.shutdown(socket.SHUT_WR)
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    got += b
+sys.stdout.write(got.decode("latin-1"))
+' "$PROXY_PORT" "$WSS_PORT" >"$T/wss.out" 2>&1
+check_eq "Upgrade over https://: 101" 101 "$(status_of <"$T/wss.out")"
+check "Upgrade over https://: bytes both ways, then close_notify both ways" \
+    sh -c 'tail -n 1 "$1" | grep -qx "hello ping clean"' sh "$T/wss.out"
+no_tunnel_left() { [ "$(metric ferryd_tunnels_active)" = 0 ]; }
+check "Upgrade over https://: the tunnel ended" wait_for 10 no_tunnel_left
 check "ferryd stopped cleanly" stop_ferryd
 
 # verify = no: a warning at start-up, and the rogue origin is reached.

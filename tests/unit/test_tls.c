@@ -102,6 +102,9 @@ START_TEST(ssl_setup)
 	ck_assert_str_eq(X509_VERIFY_PARAM_get0_host(SSL_get0_param(ssl), 0),
 	    "a.example");
 	ck_assert_int_eq(SSL_get_verify_mode(ssl), SSL_VERIFY_PEER);
+	ck_assert_msg(SSL_get_options(ssl) & SSL_OP_NO_RENEGOTIATION,
+	    "no TLS 1.2 renegotiation");
+	ck_assert_int_eq(SSL_get_min_proto_version(ssl), TLS1_2_VERSION);
 	ck_assert_msg(SSL_get_session(ssl) == NULL, "no session cached yet");
 	SSL_free(ssl);
 
