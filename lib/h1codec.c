@@ -347,9 +347,13 @@ static void
 h1codec_on_event(short what, void *arg)
 {
 	struct h1codec *c = arg;
-	const char *what_text = (what & BEV_EVENT_EOF) ?
-	    "origin closed the connection" : "origin connection failed";
-	char text[96];
+	const char *tls = (what & BEV_EVENT_EOF) ? "" :
+	    upstream_error_reason(c->up);
+	char what_text[128], text[192];
+
+	snprintf(what_text, sizeof(what_text), "%s%s%s",
+	    (what & BEV_EVENT_EOF) ? "origin closed the connection" :
+	    "origin connection failed", *tls != '\0' ? ": " : "", tls);
 
 	if (what & BEV_EVENT_TIMEOUT) {
 		c->ops->on_error(STREAM_TIMEOUT, c->have_head ?
@@ -363,7 +367,13 @@ h1codec_on_event(short what, void *arg)
 			    bufferevent_get_input(c->up->bev));
 			evbuffer_add_buffer(c->data, c->raw);
 			deliver(c);
-			c->ops->on_end(false, c->arg);
+			/* RFC 9112 9.8: over TLS only close_notify ends it whole. */
+			if (upstream_eof_clean(c->up))
+				c->ops->on_end(false, c->arg);
+			else
+				c->ops->on_error(STREAM_BROKEN, "origin ended "
+				    "TLS without close_notify: the body may "
+				    "be cut short", c->arg);
 		} else
 			c->ops->on_error(STREAM_BROKEN, what_text, c->arg);
 		return;

@@ -125,6 +125,12 @@ tls_new(const struct ferryd_config *cfg, char *err, size_t len)
 	 * on an idle pooled connection, where nobody checks it.
 	 */
 	SSL_CTX_set_options(t->ctx, SSL_OP_NO_RENEGOTIATION);
+	/*
+	 * Not SSL_OP_IGNORE_UNEXPECTED_EOF: it would make an EOF without
+	 * close_notify look like one with it, and a body that ends with the
+	 * connection is whole only with close_notify (RFC 9112 9.8).  So such
+	 * an EOF is an error (on an idle connection, an eviction all the same).
+	 */
 	/* An idle pooled connection need not hold 34 KiB of buffers. */
 	SSL_CTX_set_mode(t->ctx, SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_verify(t->ctx, t->verify ? SSL_VERIFY_PEER :

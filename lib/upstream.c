@@ -121,8 +121,9 @@ upstream_start_tls(struct upstream *up, struct tls *tls, int64_t timeout)
 	up->connected = false;
 	upstream_setup_bev(up);
 	/*
-	 * An origin that closes without close_notify (most do, idle or
-	 * after a close-delimited body) is an EOF, as on a plain socket.
+	 * A close OpenSSL sees as a bare system-call EOF (a reset, say)
+	 * comes as BEV_EVENT_EOF, not as an error; upstream_eof_clean()
+	 * tells it from close_notify where that matters.
 	 */
 	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
 	bufferevent_set_timeouts(bev, &tv, &tv);
@@ -221,6 +222,28 @@ upstream_addrs(struct upstream *up, struct sockaddr_storage *local,
 	    getpeername(fd, (struct sockaddr *)peer, &plen) != 0)
 		return -1;
 	return 0;
+}
+
+bool
+upstream_eof_clean(struct upstream *up)
+{
+	return up->ssl == NULL ||
+	    (SSL_get_shutdown(up->ssl) & SSL_RECEIVED_SHUTDOWN) != 0;
+}
+
+const char *
+upstream_error_reason(struct upstream *up)
+{
+	unsigned long err = 0, e;
+	const char *r;
+
+	if (up->ssl == NULL)
+		return "";
+	while ((e = bufferevent_get_openssl_error(up->bev)) != 0)
+		if (err == 0)
+			err = e;
+	r = err != 0 ? ERR_reason_error_string(err) : NULL;
+	return r != NULL ? r : "";
 }
 
 /*

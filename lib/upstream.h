@@ -143,6 +143,18 @@ ssize_t upstream_read_more(struct upstream *up, struct evbuffer *buf,
 bool upstream_is_clean(struct upstream *up);
 
 /*
+ * After an EOF: true unless TLS ended without the origin's close_notify,
+ * which an attacker on the path can fake with a FIN.
+ */
+bool upstream_eof_clean(struct upstream *up);
+
+/*
+ * After an error event: OpenSSL's reason over TLS ("unexpected eof while
+ * reading"), "" on a plain socket.  Empties OpenSSL's queue.
+ */
+const char *upstream_error_reason(struct upstream *up);
+
+/*
  * Sends FIN to the origin, or close_notify over TLS (a tunnel passes on
  * the client's EOF); reading goes on.  Only for a connection that will
  * not go back to the pool.

@@ -11,6 +11,10 @@
                                  without close_notify), GET /idle-close and
                                  /idle-drop a small page, then 0.3 s later
                                  a close with and without close_notify,
+                                 GET /close-delimited and
+                                 /close-delimited-dirty a body without
+                                 length that ends with the connection,
+                                 with and without close_notify,
                                  anything else a small HTML page naming
                                  the path
   peer.py echo READY             a TCP echo server: echoes every byte, and
@@ -68,8 +72,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.path in ("/idle-close", "/idle-drop"):
             # finish_request() closes after a pause: the client holds
             # the connection idle by then.
-            self.idle_close = self.path == "/idle-close"
+            self.tls_end = (0.3, self.path == "/idle-close")
             self.close_connection = True
+        if self.path in ("/close-delimited", "/close-delimited-dirty"):
+            # A body that ends with the connection, with close_notify
+            # or without.
+            self.tls_end = (0, self.path == "/close-delimited")
+            self.send_response(200)
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(b"all of it\n")
+            return
         if self.path.startswith("/bytes/"):
             n = int(self.path[len("/bytes/"):])
             self.send_response(200)
@@ -123,12 +136,14 @@ class TLSServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
                 self.resumed += 1
         try:
             h = self.RequestHandlerClass(conn, client_address, self)
-            if getattr(h, "idle_close", None) is None:
+            end = getattr(h, "tls_end", None)
+            if end is None:
                 with self.lock:
                     self.clean += 1
             else:
-                time.sleep(0.3)
-                if h.idle_close:
+                pause, notify = end
+                time.sleep(pause)
+                if notify:
                     conn = conn.unwrap()
         except ssl.SSLEOFError:
             with self.lock:

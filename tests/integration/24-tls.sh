@@ -4,7 +4,8 @@
 # checked), 200 one-shot clients on one TLS connection and one full
 # handshake, a resumed handshake after a keepalive eviction (never with
 # another host's session), close_notify on eviction, an idle origin's
-# close_notify or dirty close as a normal eviction, a large body, the 502
+# close_notify or dirty close as a normal eviction, a close-delimited body
+# whole only with close_notify, a large body, the 502
 # reasons (wrong host, unknown CA, expired, not TLS), a handshake that
 # times out (504), an Upgrade over https:// (close_notify for the
 # half-close), verify = no, and a ca_file that does not load.
@@ -104,6 +105,19 @@ wait_for 3 sh -c '[ "$(curl -s "$1/metrics" | awk "/closed_by_origin/ && !/^#/ {
 check "origin's dirty close while idle: closed_by_origin" test $? -eq 0
 check_eq "after the origin's close: a new connection works" 200 \
     "$(px -o /dev/null -w '%{http_code}' "http://localhost:$GOOD/after")"
+
+# A body that ends with the connection is whole over TLS only when the
+# origin's close_notify ends it (RFC 9112 9.8): without, the client's
+# reply is cut off, never ended cleanly.
+px -o "$T/cd.body" "http://localhost:$GOOD/close-delimited" && rc=0 || rc=$?
+check_eq "close-delimited body with close_notify: complete" "0 all of it" \
+    "$rc $(cat "$T/cd.body")"
+px -o "$T/cd.body" "http://localhost:$GOOD/close-delimited-dirty" && rc=0 || rc=$?
+check "close-delimited body without close_notify: the reply is cut" \
+    test "$rc" -ne 0
+check "close-delimited body without close_notify: logged" \
+    grep -q "close-delimited-dirty: response cut: origin connection failed: unexpected eof" \
+    "$T/ferryd.log"
 
 # A large body over TLS arrives whole.
 size=$(px -o /dev/null -w '%{size_download}' --max-time 60 \

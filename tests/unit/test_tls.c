@@ -104,6 +104,8 @@ START_TEST(ssl_setup)
 	ck_assert_int_eq(SSL_get_verify_mode(ssl), SSL_VERIFY_PEER);
 	ck_assert_msg(SSL_get_options(ssl) & SSL_OP_NO_RENEGOTIATION,
 	    "no TLS 1.2 renegotiation");
+	ck_assert_msg(!(SSL_get_options(ssl) & SSL_OP_IGNORE_UNEXPECTED_EOF),
+	    "an EOF without close_notify is not taken for one with it");
 	ck_assert_int_eq(SSL_get_min_proto_version(ssl), TLS1_2_VERSION);
 	ck_assert_msg(SSL_get_session(ssl) == NULL, "no session cached yet");
 	SSL_free(ssl);
