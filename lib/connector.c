@@ -234,6 +234,7 @@ tls_failed(struct connect_req *req, struct upstream *up, short what)
 
 	format_where(req, where, sizeof(where));
 	req->up = NULL;
+	req->cn->stats->tls_failures++;
 	if (what & BEV_EVENT_TIMEOUT) {
 		upstream_close(up, "TLS handshake timed out");
 		log_notice("TLS handshake with %s timed out", where);

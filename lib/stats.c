@@ -96,6 +96,9 @@ stats_render_metrics(const struct stats *st, const struct pool *pool,
 	    "ferryd_tls_handshakes_total{kind=\"full\"} %" PRIu64 "\n"
 	    "ferryd_tls_handshakes_total{kind=\"resumed\"} %" PRIu64 "\n",
 	    pc->tls_full, pc->tls_resumed);
+	metric_u64(out, "ferryd_tls_handshake_failures_total", "counter",
+	    "TLS handshakes with origins that failed (certificate, protocol) "
+	    "or timed out.", st->tls_failures);
 
 	metric_u64(out, "ferryd_route_failures_total", "counter",
 	    "Connects that failed on a route.", st->route_failures);
@@ -192,10 +195,10 @@ stats_render_json(const struct stats *st, const struct pool *pool,
 		evbuffer_add_printf(out, "%s\"%s\": %" PRIu64, r ? ", " : "",
 		    pool_evict_reason_name(r), pc->evictions[r]);
 	evbuffer_add_printf(out, "}\n  },\n  \"tls_handshakes\": {\"full\": %"
-	    PRIu64 ", \"resumed\": %" PRIu64 "},\n"
+	    PRIu64 ", \"resumed\": %" PRIu64 ", \"failed\": %" PRIu64 "},\n"
 	    "  \"tunnels\": {\"total\": %" PRIu64 ", \"active\": %d},\n"
 	    "  \"addresses\": [",
-	    pc->tls_full, pc->tls_resumed, st->tunnels_total,
+	    pc->tls_full, pc->tls_resumed, st->tls_failures, st->tunnels_total,
 	    st->tunnels_active);
 	pool_foreach_address(pool, json_address, &w);
 	evbuffer_add_printf(out, "%s]\n}\n", w.n ? "\n  " : "");

@@ -21,6 +21,7 @@ struct stats {
 	uint64_t requests_cut;		/* of those, replies cut before their end */
 	uint64_t retries;
 	uint64_t route_failures;
+	uint64_t tls_failures;		/* handshakes with origins that failed or timed out */
 	uint64_t dns_lookups;		/* names sent to the resolver */
 	uint64_t dns_cache_hits;	/* names answered from dns_cache_ttl */
 	uint64_t tunnels_total;

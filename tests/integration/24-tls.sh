@@ -148,6 +148,8 @@ check "504: the reply says why" sh -c 'echo "$1" | grep -q "TLS handshake with 1
     - "$reply" "$ORIGIN_PORT"
 code=$(px -o "$T/body" -w '%{http_code}' "http://localhost:$EXPIRED/x")
 check_eq "tls_origination to an expired certificate: 502" 502 "$code"
+check_eq "the failed handshakes are counted" 6 \
+    "$(metric ferryd_tls_handshake_failures_total)"
 check_eq "a failed handshake is never pooled" "$opened0" \
     "$(metric ferryd_upstream_connections_opened_total)"
 check_eq "nothing in use after the failures" 0 \

@@ -201,6 +201,7 @@ fill(void)
 	stats_count_request(&st, 404);
 	st.retries = 11;
 	st.route_failures = 13;
+	st.tls_failures = 31;
 	st.tunnels_total = 17;
 	st.tunnels_active = 19;
 	st.clients_active = 23;
@@ -276,6 +277,7 @@ static const struct {
 	{ "ferryd_upstream_leaks_total", "counter" },
 	{ "ferryd_upstream_retries_total", "counter" },
 	{ "ferryd_tls_handshakes_total", "counter" },
+	{ "ferryd_tls_handshake_failures_total", "counter" },
 	{ "ferryd_route_failures_total", "counter" },
 	{ "ferryd_tunnels_total", "counter" },
 	{ "ferryd_tunnels_active", "gauge" },
@@ -430,6 +432,7 @@ START_TEST(test_metrics_values)
 		"ferryd_upstream_retries_total 11",
 		"ferryd_tls_handshakes_total{kind=\"full\"} 3",
 		"ferryd_tls_handshakes_total{kind=\"resumed\"} 4",
+		"ferryd_tls_handshake_failures_total 31",
 		"ferryd_route_failures_total 13",
 		"ferryd_tunnels_total 17",
 		"ferryd_tunnels_active 19",
@@ -731,7 +734,7 @@ START_TEST(test_json_values)
 		"\"keepalive\":0,",
 		"\"closed_by_origin\":1",
 		"\"leaked\":1",
-		"\"tls_handshakes\":{\"full\":3,\"resumed\":4}",
+		"\"tls_handshakes\":{\"full\":3,\"resumed\":4,\"failed\":31}",
 		"\"tunnels\":{\"total\":17,\"active\":19}",
 		"{\"address\":\"http://a:80\",\"idle\":2,\"in_use\":0,"
 		    "\"opened\":2,\"reused\":1}",
