@@ -12,38 +12,6 @@ start_upgrade_origin
 start_ferryd log.access_log="$T/access.log"
 W="http://127.0.0.1:$UPGRADE_PORT"
 
-# ws PATH UPGRADE: a GET of PATH through ferryd offering UPGRADE; after a
-# 101 sends "ping", half-closes and reads to EOF.  Prints all it got.
-ws() {
-	python3 -c '
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
-s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nUpgrade: %s\r\nConnection: Upgrade\r\n"
-           "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-           % (sys.argv[2], sys.argv[3])).encode())
-got = b""
-while b"\r\n\r\n" not in got:
-    b = s.recv(65536)
-    if not b:
-        break
-    got += b
-if got.startswith(b"HTTP/1.1 101"):
-    s.sendall(b"ping")
-    s.shutdown(socket.SHUT_WR)
-else:
-    s.settimeout(1)     # a keep-alive reply: its body comes at once
-while True:
-    try:
-        b = s.recv(65536)
-    except socket.timeout:
-        break
-    if not b:
-        break
-    got += b
-sys.stdout.write(got.decode("latin-1"))
-' "$PROXY_PORT" "$1" "$2"
-}
-
 ws "$W/ws" websocket >"$T/ws.out"
 check_eq "websocket offer: 101" 101 "$(status_of <"$T/ws.out")"
 check "101 carries the origin's Upgrade" grep -qi '^Upgrade: websocket' "$T/ws.out"

@@ -162,27 +162,7 @@ python3 "$TESTS_DIR/peer.py" upgrade-tls "$T/good.crt" "$T/good.key" \
 PIDS="$PIDS $!"
 wait_for 10 test -s "$T/wss.ready" || { echo "peer.py upgrade-tls did not start"; exit 1; }
 read -r WSS_PORT <"$T/wss.ready"
-python3 -c '
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
-s.sendall(("GET https://127.0.0.1:%s/ws HTTP/1.1\r\nHost: x\r\n"
-           "Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n" % sys.argv[2]).encode())
-got = b""
-while b"\r\n\r\n" not in got:
-    b = s.recv(65536)
-    if not b:
-        break
-    got += b
-if got.startswith(b"HTTP/1.1 101"):
-    s.sendall(b"ping")
-    s.shutdown(socket.SHUT_WR)
-while True:
-    b = s.recv(65536)
-    if not b:
-        break
-    got += b
-sys.stdout.write(got.decode("latin-1"))
-' "$PROXY_PORT" "$WSS_PORT" >"$T/wss.out" 2>&1
+ws "https://127.0.0.1:$WSS_PORT/ws" websocket >"$T/wss.out" 2>&1
 check_eq "Upgrade over https://: 101" 101 "$(status_of <"$T/wss.out")"
 check "Upgrade over https://: bytes both ways, then close_notify both ways" \
     sh -c 'tail -n 1 "$1" | grep -qx "hello ping clean"' sh "$T/wss.out"

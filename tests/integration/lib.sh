@@ -147,6 +147,38 @@ start_echo() { start_peer echo >"$T/port"; read -r ECHO_PORT <"$T/port"; }
 # sets UPGRADE_PORT.
 start_upgrade_origin() { start_peer upgrade >"$T/port"; read -r UPGRADE_PORT <"$T/port"; }
 
+# ws URL UPGRADE: a GET of URL through ferryd offering UPGRADE; after a
+# 101 sends "ping", half-closes and reads to EOF.  Prints all it got.
+ws() {
+	python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nUpgrade: %s\r\nConnection: Upgrade\r\n"
+           "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+           % (sys.argv[2], sys.argv[3])).encode())
+got = b""
+while b"\r\n\r\n" not in got:
+    b = s.recv(65536)
+    if not b:
+        break
+    got += b
+if got.startswith(b"HTTP/1.1 101"):
+    s.sendall(b"ping")
+    s.shutdown(socket.SHUT_WR)
+else:
+    s.settimeout(1)     # a keep-alive reply: its body comes at once
+while True:
+    try:
+        b = s.recv(65536)
+    except socket.timeout:
+        break
+    if not b:
+        break
+    got += b
+sys.stdout.write(got.decode("latin-1"))
+' "$PROXY_PORT" "$1" "$2"
+}
+
 # start_blackhole: a port whose connects hang; sets BLACKHOLE_PORT.
 start_blackhole() { start_peer blackhole >"$T/port"; read -r BLACKHOLE_PORT <"$T/port"; }
 
