@@ -29,6 +29,7 @@
 static void upstream_on_read(struct bufferevent *bev, void *arg);
 static void upstream_on_write(struct bufferevent *bev, void *arg);
 static void upstream_on_event(struct bufferevent *bev, short what, void *arg);
+static void upstream_on_deadline(evutil_socket_t fd, short what, void *arg);
 
 static struct upstream *
 upstream_of(struct pool_conn *pc)
@@ -104,14 +105,16 @@ upstream_start_tls(struct upstream *up, struct tls *tls, int64_t timeout)
 	struct timeval tv = clock_to_timeval(timeout);
 	SSL *ssl;
 
-	if (fd < 0 || (ssl = tls_ssl_new(tls, &up->pc.address)) == NULL)
+	if (fd < 0 || (up->deadline = evtimer_new(base, upstream_on_deadline,
+	    up)) == NULL)
 		return -1;
+	if ((ssl = tls_ssl_new(tls, &up->pc.address)) == NULL)
+		return -1;
+	/* On failure libevent frees ssl itself (BEV_OPT_CLOSE_ON_FREE). */
 	bev = bufferevent_openssl_socket_new(base, fd, ssl,
 	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
-	if (bev == NULL) {
-		SSL_free(ssl);
+	if (bev == NULL)
 		return -1;
-	}
 	/* The socket moves to the OpenSSL bufferevent: detach, then free. */
 	bufferevent_setfd(up->bev, -1);
 	bufferevent_free(up->bev);
@@ -127,19 +130,46 @@ upstream_start_tls(struct upstream *up, struct tls *tls, int64_t timeout)
 	 */
 	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
 	bufferevent_set_timeouts(bev, &tv, &tv);
+	evtimer_add(up->deadline, &tv);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 	return 0;
+}
+
+static void
+upstream_on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct upstream *up = arg;
+
+	up->ops->on_connect_failed(up, BEV_EVENT_TIMEOUT, up->arg);
+}
+
+/* The handshake ended, one way or the other: its deadline goes. */
+static void
+stop_deadline(struct upstream *up)
+{
+	if (up->deadline != NULL) {
+		event_free(up->deadline);
+		up->deadline = NULL;
+	}
+}
+
+/* The first of OpenSSL's errors is the cause; the rest only repeat it. */
+static unsigned long
+first_openssl_error(struct upstream *up)
+{
+	unsigned long err = 0, e;
+
+	while ((e = bufferevent_get_openssl_error(up->bev)) != 0)
+		if (err == 0)
+			err = e;
+	return err;
 }
 
 void
 upstream_tls_failure(struct upstream *up, char *buf, size_t len)
 {
-	unsigned long err = bufferevent_get_openssl_error(up->bev), more;
-
-	/* The first error is the cause; the rest only repeat it. */
-	while ((more = bufferevent_get_openssl_error(up->bev)) != 0)
-		;
-	tls_failure(up->tls, up->ssl, &up->pc.address, err, buf, len);
+	tls_failure(up->tls, up->ssl, &up->pc.address,
+	    first_openssl_error(up), buf, len);
 }
 
 void
@@ -234,14 +264,12 @@ upstream_eof_clean(struct upstream *up)
 const char *
 upstream_error_reason(struct upstream *up)
 {
-	unsigned long err = 0, e;
+	unsigned long err;
 	const char *r;
 
 	if (up->ssl == NULL)
 		return "";
-	while ((e = bufferevent_get_openssl_error(up->bev)) != 0)
-		if (err == 0)
-			err = e;
+	err = first_openssl_error(up);
 	r = err != 0 ? ERR_reason_error_string(err) : NULL;
 	return r != NULL ? r : "";
 }
@@ -286,6 +314,7 @@ upstream_close(struct upstream *up, const char *reason)
 		codec_free(up->codec);
 	if (up->ssl != NULL)
 		send_close_notify(up);
+	stop_deadline(up);
 	/* Frees the SSL too (BEV_OPT_CLOSE_ON_FREE). */
 	bufferevent_free(up->bev);
 	tls_unref(up->tls);
@@ -326,6 +355,7 @@ upstream_on_event(struct bufferevent *bev, short what, void *arg)
 
 	if (what & BEV_EVENT_CONNECTED) {
 		up->connected = true;
+		stop_deadline(up);
 		up->ops->on_connected(up, up->arg);
 		return;
 	}

@@ -28,6 +28,7 @@ struct bufferevent;
 struct codec;
 struct event_base;
 struct evbuffer;
+struct event;
 struct owner;
 struct tls;
 struct upstream;
@@ -54,6 +55,7 @@ struct upstream {
 	struct codec *codec;		/* from the connector, once connected */
 	struct ssl_st *ssl;		/* TLS: the bufferevent's (NULL: plain) */
 	struct tls *tls;		/* TLS: a reference to its context */
+	struct event *deadline;		/* TLS: the whole handshake's timeout */
 	bool connected;			/* and, with TLS, the handshake done */
 	bool pooled;			/* put in the pool */
 };
@@ -90,7 +92,9 @@ typedef struct upstream *(*upstream_dial_fn)(struct event_base *base,
 
 /*
  * Starts a TLS handshake on a connected up, with tls's settings for up's
- * address, within timeout (usec): the bufferevent becomes an OpenSSL one
+ * address, to be done within timeout (usec) in all: a deadline, not an
+ * idle time an origin could stretch byte by byte.  The bufferevent
+ * becomes an OpenSSL one
  * on the same socket.  The handshake's end comes as on_connected again,
  * its failure as on_connect_failed (upstream_tls_failure() says why).
  * Returns -1 when out of memory.

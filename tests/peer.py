@@ -29,6 +29,10 @@
                                  the echo's end: " clean" and close_notify
                                  after the client's close_notify, only a
                                  close after a bare FIN
+  peer.py trickle READY          a TLS origin that never finishes its
+                                 handshake: after the ClientHello, the
+                                 head of a 16 KiB record, then a byte of
+                                 it every 0.5 s
   peer.py blackhole READY        a port whose connects hang: a listener with
                                  a full accept queue, never accepting
 
@@ -263,6 +267,18 @@ def upgrade_one(conn):
                          % (len(body), body))
 
 
+def trickle_one(conn):
+    with conn:
+        try:
+            conn.recv(65536)
+            conn.sendall(b"\x16\x03\x03\x40\x00")
+            while True:
+                time.sleep(0.5)
+                conn.sendall(b"\x02")
+        except OSError:
+            pass
+
+
 def blackhole(path):
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -286,7 +302,9 @@ if __name__ == "__main__":
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(sys.argv[2], sys.argv[3])
         serve(sys.argv[4], upgrade_one, ctx)
+    elif sys.argv[1] == "trickle":
+        serve(sys.argv[2], trickle_one)
     elif sys.argv[1] == "blackhole":
         blackhole(sys.argv[2])
     else:
-        sys.exit("usage: peer.py https CERT KEY READY | echo READY | upgrade READY | upgrade-tls CERT KEY READY | blackhole READY")
+        sys.exit("usage: peer.py https CERT KEY READY | echo READY | upgrade READY | upgrade-tls CERT KEY READY | trickle READY | blackhole READY")

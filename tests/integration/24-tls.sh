@@ -146,9 +146,18 @@ check_eq "an origin that never answers the handshake: 504" 504 \
     "$(echo "$reply" | status_of)"
 check "504: the reply says why" sh -c 'echo "$1" | grep -q "TLS handshake with 127.0.0.1:$2 timed out"' \
     - "$reply" "$ORIGIN_PORT"
+# connect_timeout bounds the whole handshake, not the silence in it: an
+# origin that sends a byte every 0.5 s is cut off at 2 s all the same.
+start_peer trickle >"$T/port"
+read -r TRICKLE_PORT <"$T/port"
+t0=$(date +%s%N)
+reply=$(absolute "https://127.0.0.1:$TRICKLE_PORT/x")
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+check_eq "a handshake trickled byte by byte: 504" 504 "$(echo "$reply" | status_of)"
+check_le "the trickled handshake ends at connect_timeout (2 s)" "$ms" 3500
 code=$(px -o "$T/body" -w '%{http_code}' "http://localhost:$EXPIRED/x")
 check_eq "tls_origination to an expired certificate: 502" 502 "$code"
-check_eq "the failed handshakes are counted" 6 \
+check_eq "the failed handshakes are counted" 7 \
     "$(metric ferryd_tls_handshake_failures_total)"
 check_eq "a failed handshake is never pooled" "$opened0" \
     "$(metric ferryd_upstream_connections_opened_total)"
