@@ -330,3 +330,59 @@ headers_write_field_len(struct headers_writer *w, const char *name,
 	*p++ = '\n';
 	w->len = (size_t)(p - w->buf);
 }
+
+/* RFC 9110 5.6.2: token characters. */
+static bool
+is_tchar(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || (c != '\0' && strchr("!#$%&'*+-.^_`|~",
+	    c) != NULL);
+}
+
+/* Fields that steer how a message is framed, routed or trusted. */
+static bool
+trailer_forbidden(const char *name, size_t len)
+{
+	static const char *const names[] = {
+		"Host", "Authorization", "Cookie", "Set-Cookie", "Expect",
+		"Max-Forwards", "Content-Encoding", "Content-Type",
+		"Content-Range", "Cache-Control", "WWW-Authenticate", "Age",
+		"Date", "Location", "Retry-After", "Vary", "Warning", NULL
+	};
+
+	for (size_t i = 0; names[i] != NULL; i++)
+		if (strlen(names[i]) == len &&
+		    strncasecmp(name, names[i], len) == 0)
+			return true;
+	return headers_is_hop_by_hop_len(name, len, NULL);
+}
+
+size_t
+headers_write_trailers(struct headers_writer *w, struct evbuffer *raw)
+{
+	size_t len = evbuffer_get_length(raw), n = 0, name_len;
+	const char *p, *end, *eol, *colon, *v;
+
+	if (len == 0 || (p = (const char *)evbuffer_pullup(raw, -1)) == NULL)
+		return 0;
+	end = p + len;
+	while (p < end) {
+		if ((eol = memchr(p, '\r', (size_t)(end - p))) == NULL)
+			break;
+		colon = memchr(p, ':', (size_t)(eol - p));
+		name_len = colon != NULL ? (size_t)(colon - p) : 0;
+		for (size_t i = 0; i < name_len; i++)
+			if (!is_tchar((unsigned char)p[i]))
+				name_len = 0;
+		if (name_len > 0 && !trailer_forbidden(p, name_len)) {
+			for (v = colon + 1; v < eol && (*v == ' ' || *v == '\t'); v++)
+				;
+			headers_write_field_len(w, p, name_len, v,
+			    (size_t)(eol - v));
+			n++;
+		}
+		p = eol + 2;
+	}
+	return n;
+}

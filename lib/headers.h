@@ -104,4 +104,13 @@ void headers_write_field_len(struct headers_writer *w, const char *name,
 /* Hands what is gathered to out. */
 void headers_writer_flush(struct headers_writer *w);
 
+/*
+ * The trailer fields of raw (lines "name: value" CRLF, as
+ * http1_chunked.trailers keeps them) that may be passed on, written to w:
+ * a line whose name is not a token or that has no colon is dropped, and
+ * so are fields a trailer must not carry (RFC 9110 6.5.1: framing,
+ * routing, authentication, hop-by-hop).  Returns the fields written.
+ */
+size_t headers_write_trailers(struct headers_writer *w, struct evbuffer *raw);
+
 #endif

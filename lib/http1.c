@@ -597,6 +597,8 @@ size_line_done(struct http1_chunked *c)
 static void
 trailer_line_done(struct http1_chunked *c)
 {
+	if (c->line_len > 0 && c->trailers != NULL)
+		evbuffer_add(c->trailers, "\r\n", 2);
 	c->state = c->line_len == 0 ? CS_DONE : CS_TRAILER;
 	c->line_len = 0;
 }
@@ -692,6 +694,12 @@ chunk_step(struct http1_chunked *c, unsigned char ch, const char **why)
 		} else if (++c->line_len > CHUNK_LINE_MAX) {
 			*why = "trailer line too long";
 			return -1;
+		} else if (c->trailers != NULL) {
+			if (evbuffer_get_length(c->trailers) >= HTTP1_TRAILERS_MAX) {
+				*why = "trailer section too large";
+				return -1;
+			}
+			evbuffer_add(c->trailers, &ch, 1);
 		}
 		return 0;
 	case CS_TRAILER_LF:

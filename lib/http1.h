@@ -96,17 +96,26 @@ enum http1_result http1_parse_response(struct evbuffer *buf,
     struct http1_response *r, bool head_request, size_t max_size,
     const char **why);
 
+/* Trailer bytes kept at most (http1_chunked.trailers). */
+#define HTTP1_TRAILERS_MAX (16 * 1024)
+
 /* The state of a chunked body being decoded; zero it to start. */
 struct http1_chunked {
 	int state;
 	uint64_t left;			/* data bytes left in this chunk */
 	size_t line_len;
+	/*
+	 * Where the trailer section goes, its lines as they came but each
+	 * ended in CRLF, without the final empty line (NULL: dropped).  The
+	 * caller's; checked only as text: headers_write_trailers() filters.
+	 */
+	struct evbuffer *trailers;
 };
 
 /*
  * Moves the decoded data of a chunked body from src to dst (without copying
  * where the data lies whole in src).  HTTP1_OK: the last chunk and trailers
- * were read (trailers are dropped).  HTTP1_MORE: src is used up.
+ * were read (the trailers kept in c->trailers, if set).  HTTP1_MORE: src is used up.
  * HTTP1_ERROR: malformed chunk size (hex digits only, no 0x, no sign),
  * missing CRLF after data, or a line longer than 4 KiB.
  */

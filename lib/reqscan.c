@@ -33,8 +33,11 @@ enum state {
 	S_DATA,			/* chunk data: counted, never read */
 	S_DATA_CR,
 	S_DATA_LF,
-	S_TRAILER,		/* after the last chunk: only an empty line may follow */
+	S_TRAILER,		/* after the last chunk: a trailer field or the empty line */
 	S_TRAILER_LF,
+	S_TNAME,		/* a trailer field's name */
+	S_TVALUE,
+	S_TVALUE_LF,
 	S_TUNNEL,		/* after a CONNECT head: the bytes belong to the tunnel */
 	S_FAILED
 };
@@ -479,7 +482,7 @@ version_byte(struct reqscan *s, unsigned char c)
 
 /* Ends a field name at its colon: recognises the fields we read and rejects repeats. */
 static int
-name_end(struct reqscan *s)
+name_end(struct reqscan *s, uint64_t colon)
 {
 	const char *t = s->token;
 	size_t len = s->token_len;
@@ -494,6 +497,8 @@ name_end(struct reqscan *s)
 		if (s->n_transfer_encoding > 0)
 			goto both;
 		s->field = F_CONTENT_LENGTH;
+		if (s->mark != NULL)
+			s->mark(s->mark_arg, colon - len);
 	} else if (len == 17 && memcmp(t, "transfer-encoding", 17) == 0) {
 		if (s->minor == 0)
 			return bad(s, 400,
@@ -507,6 +512,8 @@ name_end(struct reqscan *s)
 			return bad(s, 400,
 			    "request body not allowed for this method");
 		s->field = F_TRANSFER_ENCODING;
+		if (s->mark != NULL)
+			s->mark(s->mark_arg, colon - len);
 	} else if (len == 6 && memcmp(t, "expect", 6) == 0)
 		s->field = F_EXPECT;
 	else if (len == 19 && s->body_check != NULL &&
@@ -696,6 +703,7 @@ size_end(struct reqscan *s)
 {
 	if (s->body_left == 0) {
 		s->state = S_TRAILER;
+		s->head_len = 0;	/* now counts the trailer section */
 		return A_MOVE;
 	}
 	if (s->body_left > s->limits.max_body_size - s->body_total)
@@ -820,6 +828,12 @@ scan(struct reqscan *s, const unsigned char *p, size_t n, size_t *used)
 				break;
 			}
 			s->head_len++;
+		} else if (s->state >= S_TRAILER && s->state <= S_TVALUE_LF) {
+			if (s->head_len >= s->limits.max_header_size) {
+				a = bad(s, 431, "request trailers too large");
+				break;
+			}
+			s->head_len++;
 		}
 
 		switch (s->state) {
@@ -902,7 +916,7 @@ scan(struct reqscan *s, const unsigned char *p, size_t n, size_t *used)
 				i += j + 1;
 				continue;
 			} else if (c == ':') {
-				a = name_end(s);
+				a = name_end(s, s->offset + i);
 				s->state = S_VALUE;
 			} else if (cls[c] & C_WS)
 				a = bad(s, 400, "whitespace before colon");
@@ -988,11 +1002,44 @@ scan(struct reqscan *s, const unsigned char *p, size_t n, size_t *used)
 				a = A_MOVE;
 			}
 			break;
+		/*
+		 * Trailer fields (RFC 9112 7.1.2): checked as head fields are,
+		 * within max_header_size in all.  ferryd passes them on or
+		 * drops them; none of them is ever read for framing.
+		 */
 		case S_TRAILER:
-			if (c != '\r')
-				a = bad(s, 400, "request trailers are not supported");
-			else
+			if (c == '\r')
 				s->state = S_TRAILER_LF;
+			else if (c == '\n')
+				a = bad(s, 400, "line ends in a bare LF");
+			else if (cls[c] & C_WS)
+				a = bad(s, 400, "folded trailer line (obs-fold)");
+			else if (cls[c] & C_TCHAR)
+				s->state = S_TNAME;
+			else
+				a = bad(s, 400, "invalid character in trailer name");
+			break;
+		case S_TNAME:
+			if (c == ':')
+				s->state = S_TVALUE;
+			else if (!(cls[c] & C_TCHAR))
+				a = bad(s, 400, c == ' ' || c == '\t' ?
+				    "whitespace before colon" : c == '\r' ||
+				    c == '\n' ? "trailer line without colon" :
+				    "invalid character in trailer name");
+			break;
+		case S_TVALUE:
+			if (c == '\r')
+				s->state = S_TVALUE_LF;
+			else if (!(cls[c] & C_VALUE))
+				a = bad(s, 400, c == '\n' ? "line ends in a bare LF" :
+				    "trailer value contains a control character");
+			break;
+		case S_TVALUE_LF:
+			if (c != '\n')
+				a = bad(s, 400, "CR not followed by LF");
+			else
+				s->state = S_TRAILER;
 			break;
 		case S_TRAILER_LF:
 			if (c != '\n')
@@ -1122,6 +1169,29 @@ reqscan_fail(struct reqscan *s, int status, const char *why)
 		s->state = S_FAILED;
 	}
 	return -1;
+}
+
+void
+reqscan_set_mark(struct reqscan *s, reqscan_mark_fn mark, void *arg)
+{
+	s->mark = mark;
+	s->mark_arg = arg;
+}
+
+bool
+reqscan_body_untouched(const struct reqscan *s)
+{
+	return (s->state == S_BODY && s->body_left == s->content_length) ||
+	    (s->state == S_SIZE && s->digits == 0 && s->body_total == 0);
+}
+
+void
+reqscan_skip_body(struct reqscan *s)
+{
+	if (!reqscan_body_untouched(s))
+		return;
+	next_request(s);
+	s->request_start = s->offset;
 }
 
 /* True from the first head byte to its final LF. */

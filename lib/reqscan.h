@@ -38,6 +38,13 @@ struct reqscan_limits {
 typedef int (*reqscan_body_check)(void *arg, const char *cred,
     const char **why);
 
+/*
+ * Told where the name of a Content-Length or Transfer-Encoding field
+ * begins (its stream offset), while the name is still in the caller's
+ * buffer: evhttp must not see it (client.c).
+ */
+typedef void (*reqscan_mark_fn)(void *arg, uint64_t offset);
+
 /* Heads with extension methods scanned but not yet dispatched, at most. */
 #define REQSCAN_EXT_QUEUE 8
 
@@ -86,6 +93,8 @@ struct reqscan {
 	char *cred;			/* the Proxy-Authorization value, malloc'd when checked */
 	size_t cred_len;
 	int n_cred;			/* Proxy-Authorization fields in this head */
+	reqscan_mark_fn mark;		/* NULL: none */
+	void *mark_arg;
 };
 
 void reqscan_init(struct reqscan *s, const struct reqscan_limits *limits);
@@ -118,6 +127,19 @@ void reqscan_refuse(struct reqscan *s, int status, const char *why);
  */
 int reqscan_set_body_check(struct reqscan *s, reqscan_body_check check,
     void *arg);
+
+/* mark (NULL: none) is told of every framing field name (see above). */
+void reqscan_set_mark(struct reqscan *s, reqscan_mark_fn mark, void *arg);
+
+/* True while the body of the request being scanned has had no byte yet. */
+bool reqscan_body_untouched(const struct reqscan *s);
+
+/*
+ * The request's body will not come (the origin answered before it, and
+ * the client had not begun to send it): the next byte starts a request.
+ * Only while reqscan_body_untouched().
+ */
+void reqscan_skip_body(struct reqscan *s);
 
 /* Frees what the scanner holds (the kept credentials). */
 void reqscan_clear(struct reqscan *s);

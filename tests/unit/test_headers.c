@@ -368,6 +368,37 @@ START_TEST(test_write_field_len)
 }
 END_TEST
 
+/* Trailer fields pass filtered: bad lines and forbidden names go. */
+START_TEST(test_write_trailers)
+{
+	struct evbuffer *raw = evbuffer_new(), *out = evbuffer_new();
+	struct headers_writer w;
+	size_t n;
+
+	evbuffer_add_printf(raw, "X-Sum: 42\r\n"
+	    "Content-Length: 9\r\n"
+	    "no colon here\r\n"
+	    "Bad Name: 1\r\n"
+	    "Transfer-Encoding: chunked\r\n"
+	    "host: evil\r\n"
+	    "Authorization: Basic eA==\r\n"
+	    "X-Empty:\r\n"
+	    "Server-Timing:\tdb;dur=53\r\n");
+	headers_writer_init(&w, out);
+	n = headers_write_trailers(&w, raw);
+	headers_writer_flush(&w);
+	ck_assert_uint_eq(n, 3);
+	evbuffer_add(out, "", 1);
+	ck_assert_str_eq((char *)evbuffer_pullup(out, -1),
+	    "X-Sum: 42\r\nX-Empty: \r\nServer-Timing: db;dur=53\r\n");
+	evbuffer_drain(out, evbuffer_get_length(out));
+	evbuffer_drain(raw, evbuffer_get_length(raw));
+	ck_assert_uint_eq(headers_write_trailers(&w, raw), 0);
+	evbuffer_free(raw);
+	evbuffer_free(out);
+}
+END_TEST
+
 /* One test case per behaviour, each in its own process. */
 static Suite *
 headers_suite(void)
@@ -393,6 +424,7 @@ headers_suite(void)
 		{ "writer", test_writer },
 		{ "names_by_length", test_names_by_length },
 		{ "write_field_len", test_write_field_len },
+		{ "write_trailers", test_write_trailers },
 	};
 	size_t i;
 

@@ -577,6 +577,44 @@ START_TEST(test_chunked_byte_by_byte)
 }
 END_TEST
 
+/* Trailers are kept when asked for, split anywhere, each line CRLF-ended. */
+START_TEST(test_chunked_trailers_kept)
+{
+	size_t len = sizeof(chunked_body) - 1 - 4, k;
+	struct http1_chunked c;
+	struct evbuffer *tr = evbuffer_new();
+
+	for (k = 0; k <= len; k++) {
+		memset(&c, 0, sizeof(c));
+		c.trailers = tr;
+		evbuffer_drain(tr, evbuffer_get_length(tr));
+		evbuffer_drain(in, evbuffer_get_length(in));
+		evbuffer_drain(out, evbuffer_get_length(out));
+		evbuffer_add(in, chunked_body, k);
+		decode_expect(&c, k == len ? HTTP1_OK : HTTP1_MORE);
+		evbuffer_add(in, chunked_body + k, sizeof(chunked_body) - 1 - k);
+		decode_expect(&c, HTTP1_OK);
+		assert_buf(tr, "X-Trailer: 1\r\nX-Other: two\r\n");
+	}
+	/* A bare LF ends a line as well; too much is an error. */
+	memset(&c, 0, sizeof(c));
+	c.trailers = tr;
+	evbuffer_drain(tr, evbuffer_get_length(tr));
+	evbuffer_drain(in, evbuffer_get_length(in));
+	evbuffer_add_printf(in, "0\nA: b\n\n");
+	decode_expect(&c, HTTP1_OK);
+	assert_buf(tr, "A: b\r\n");
+	memset(&c, 0, sizeof(c));
+	c.trailers = tr;
+	evbuffer_drain(in, evbuffer_get_length(in));
+	evbuffer_add_printf(in, "0\r\n");
+	for (k = 0; k < HTTP1_TRAILERS_MAX / 100 + 1; k++)
+		evbuffer_add_printf(in, "X-%04zu: %090d\r\n", k, 0);
+	decode_expect(&c, HTTP1_ERROR);
+	evbuffer_free(tr);
+}
+END_TEST
+
 START_TEST(test_chunked_bare_lf)
 {
 	static const char s[] = "3\nabc\n0\nT: x\n\n";
@@ -719,6 +757,7 @@ http1_suite(void)
 		{ "chunked_bad_size", test_chunked_bad_size },
 		{ "chunked_missing_crlf", test_chunked_missing_crlf },
 		{ "chunked_long_lines", test_chunked_long_lines },
+		{ "chunked_trailers_kept", test_chunked_trailers_kept },
 		{ "chunked_error_sticks", test_chunked_error_sticks },
 		{ "chunked_zero_copy", test_chunked_zero_copy },
 	};

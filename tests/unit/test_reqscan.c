@@ -473,8 +473,108 @@ END_TEST
 
 START_TEST(chunk_trailer)
 {
-	reject_why(AT(POST_CHUNKED "3\r\nabc\r\n0\r\n", "X-Evil: 1\r\n\r\n"),
-	    400, "request trailers are not supported");
+	/* Trailer fields pass (ferryd forwards or drops them), checked. */
+	pass_after(S(POST_CHUNKED "3\r\nabc\r\n0\r\nX-Sum: 1\r\n"
+	    "X-Other:\tb c\r\n\r\n"));
+	reject_why(AT(POST_CHUNKED "3\r\nabc\r\n0\r\nX-Evil", " : 1\r\n\r\n"),
+	    400, "whitespace before colon");
+	reject_why(AT(POST_CHUNKED "3\r\nabc\r\n0\r\nX-Evil", "\r\n\r\n"),
+	    400, "trailer line without colon");
+	reject_why(AT(POST_CHUNKED "3\r\nabc\r\n0\r\nX: a", "\x01\r\n\r\n"),
+	    400, "trailer value contains a control character");
+	reject_why(AT(POST_CHUNKED "3\r\nabc\r\n0\r\nX: a", "\n\r\n"),
+	    400, "line ends in a bare LF");
+	reject_why(AT(POST_CHUNKED "3\r\nabc\r\n0\r\nX: a\r\n", " b\r\n\r\n"),
+	    400, "folded trailer line (obs-fold)");
+	reject_why(AT(POST_CHUNKED "3\r\nabc\r\n0\r\n", "\"X\": 1\r\n\r\n"),
+	    400, "invalid character in trailer name");
+}
+END_TEST
+
+START_TEST(chunk_trailer_too_large)
+{
+	char in[600];
+	size_t n;
+	struct reqscan s;
+
+	n = (size_t)snprintf(in, sizeof(in), "%s0\r\nX: ", POST_CHUNKED);
+	memset(in + n, 'a', sizeof(in) - n);
+	reqscan_init(&s, &limits);
+	ck_assert_int_eq(reqscan_feed(&s, in, sizeof(in)), -1);
+	ck_assert_int_eq(s.status, 431);
+	ck_assert_str_eq(s.why, "request trailers too large");
+}
+END_TEST
+
+/* The framing fields' names are marked where they begin. */
+static uint64_t marks[4];
+static int n_marks;
+
+static void
+on_mark(void *arg, uint64_t offset)
+{
+	(void)arg;
+	if (n_marks < 4)
+		marks[n_marks] = offset;
+	n_marks++;
+}
+
+START_TEST(framing_marked)
+{
+	static const char in[] = "POST / HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: 3\r\n\r\nabc" POST_CHUNKED "0\r\n\r\n" CLEAN;
+	size_t piece;
+
+	for (piece = 1; piece <= sizeof(in); piece += 5) {
+		struct reqscan s;
+		size_t off, k;
+
+		n_marks = 0;
+		reqscan_init(&s, &limits);
+		reqscan_set_mark(&s, on_mark, NULL);
+		for (off = 0; off < sizeof(in) - 1; off += k) {
+			k = sizeof(in) - 1 - off < piece ? sizeof(in) - 1 - off :
+			    piece;
+			ck_assert_int_eq(reqscan_feed(&s, in + off, k), 0);
+		}
+		ck_assert_int_eq(n_marks, 2);
+		ck_assert_msg(memcmp(in + marks[0], "Content-Length:", 15) == 0,
+		    "piece %zu: first mark at %llu", piece,
+		    (unsigned long long)marks[0]);
+		ck_assert_msg(memcmp(in + marks[1], "Transfer-Encoding:", 18) == 0,
+		    "piece %zu: second mark at %llu", piece,
+		    (unsigned long long)marks[1]);
+		ck_assert_int_eq(s.requests, 3);
+	}
+}
+END_TEST
+
+/* An origin answered before the body: the next bytes are a request. */
+START_TEST(skip_untouched_body)
+{
+#define PUT3 "PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n"
+	struct reqscan s;
+
+	reqscan_init(&s, &limits);
+	ck_assert_int_eq(reqscan_feed(&s, S(PUT3)), 0);
+	ck_assert(reqscan_body_untouched(&s));
+	reqscan_skip_body(&s);
+	ck_assert_int_eq(s.requests, 1);
+	ck_assert_int_eq(reqscan_feed(&s, S(CLEAN)), 0);
+	ck_assert_int_eq(s.requests, 2);
+
+	reqscan_init(&s, &limits);
+	ck_assert_int_eq(reqscan_feed(&s, S(POST_CHUNKED)), 0);
+	ck_assert(reqscan_body_untouched(&s));
+	ck_assert_int_eq(reqscan_feed(&s, S("1")), 0);
+	ck_assert(!reqscan_body_untouched(&s));
+	reqscan_skip_body(&s);		/* begun: nothing changes */
+	ck_assert_int_eq(s.requests, 0);
+
+	reqscan_init(&s, &limits);
+	ck_assert_int_eq(reqscan_feed(&s, S(PUT3 "a")), 0);
+	ck_assert(!reqscan_body_untouched(&s));
+#undef PUT3
 }
 END_TEST
 
@@ -1459,6 +1559,9 @@ reqscan_suite(void)
 	tcase_add_test(tc, chunk_missing_crlf);
 	tcase_add_test(tc, chunk_data_bare_lf);
 	tcase_add_test(tc, chunk_trailer);
+	tcase_add_test(tc, chunk_trailer_too_large);
+	tcase_add_test(tc, framing_marked);
+	tcase_add_test(tc, skip_untouched_body);
 	tcase_add_test(tc, chunk_over_max_body);
 	tcase_add_test(tc, chunk_at_max_body);
 	suite_add_tcase(s, tc);
