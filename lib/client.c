@@ -14,6 +14,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/keyvalq_struct.h>
 #include <event2/util.h>
 
 #include "acl.h"
@@ -27,9 +28,16 @@
 #include "worker.h"
 
 #define CLIENT_IO_MAX (1024 * 1024)
+/*
+ * Bytes read ahead from a client beyond a head at most: what a body in
+ * flight may hold in ferryd while its origin is slower than its client
+ * (and what pipelined requests may, while a reply is written).
+ */
+#define CLIENT_READ_AHEAD (256 * 1024)
 
 static void client_on_reject(evutil_socket_t fd, short what, void *arg);
 static void client_on_close_ev(evutil_socket_t fd, short what, void *arg);
+static void client_body_end(struct client *c);
 
 /*
  * Runs cb for c from the loop, soon: the error reply and the close after
@@ -130,6 +138,48 @@ client_check_body(void *arg, const char *cred, const char **why)
 	return 407;
 }
 
+/*
+ * The scanner found a framing field's name at stream offset offset, which
+ * is still in the input buffer (evhttp takes whole lines only, and this
+ * one has not ended): '@' in place of its first byte hides it from
+ * evhttp (see struct client_body).
+ */
+static void
+client_on_mark(void *arg, uint64_t offset)
+{
+	struct client *c = arg;
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct evbuffer_ptr pos;
+	struct evbuffer_iovec v;
+
+	if (offset < c->feed_front ||
+	    evbuffer_ptr_set(in, &pos, (size_t)(offset - c->feed_front),
+	    EVBUFFER_PTR_SET) != 0 || evbuffer_peek(in, 1, &pos, &v, 1) < 1 ||
+	    v.iov_len == 0) {
+		/* Cannot happen; if it did, evhttp would read a body we never see. */
+		reqscan_fail(&c->scan, 500, "framing field out of reach");
+		return;
+	}
+	*(char *)v.iov_base = '@';
+}
+
+/* Tells the body's reader, from the loop, that there is news. */
+static void
+client_body_notify(struct client *c)
+{
+	if (c->body.on_body != NULL && c->body.ev != NULL)
+		event_active(c->body.ev, EV_TIMEOUT, 1);
+}
+
+static void
+client_on_body_ev(evutil_socket_t fd, short what, void *arg)
+{
+	struct client *c = arg;
+
+	if (c->body.on_body != NULL)
+		c->body.on_body(c->body.arg);
+}
+
 /* Sees every byte before evhttp does (runs as bytes are added). */
 static void
 client_on_input(struct evbuffer *in, const struct evbuffer_cb_info *info,
@@ -156,6 +206,7 @@ client_on_input(struct evbuffer *in, const struct evbuffer_cb_info *info,
 		(void)reqscan_set_body_check(&c->scan, client_check_body, c);
 	/* Only bytes up to a violation get scanned: take the position first. */
 	front = c->scan.offset - (len - left);
+	c->feed_front = front;
 	evbuffer_ptr_set(in, &pos, len - left, EVBUFFER_PTR_SET);
 	while (left > 0) {
 		n = evbuffer_peek(in, (ev_ssize_t)left, &pos, iov, 16);
@@ -165,6 +216,7 @@ client_on_input(struct evbuffer *in, const struct evbuffer_cb_info *info,
 			if (reqscan_feed(&c->scan, iov[i].iov_base, chunk) != 0) {
 				drop_bad_request(c, in, front);
 				client_reject(c);
+				client_body_notify(c);
 				return;
 			}
 			left -= chunk;
@@ -172,6 +224,8 @@ client_on_input(struct evbuffer *in, const struct evbuffer_cb_info *info,
 		if (left > 0)
 			evbuffer_ptr_set(in, &pos, len - left, EVBUFFER_PTR_SET);
 	}
+	if (c->body.kind != CLIENT_BODY_NONE && !c->body.done)
+		client_body_notify(c);
 	if (reqscan_in_head(&c->scan)) {
 		if (!evtimer_pending(c->header_timer, NULL)) {
 			struct timeval tv = clock_to_timeval(
@@ -289,6 +343,10 @@ client_on_close(struct evhttp_connection *evcon, void *arg)
 		event_free(c->reject_ev);
 	if (c->close_ev != NULL)
 		event_free(c->close_ev);
+	if (c->body.ev != NULL)
+		event_free(c->body.ev);
+	if (c->body_trailers != NULL)
+		evbuffer_free(c->body_trailers);
 	free(c);
 }
 
@@ -347,6 +405,12 @@ client_set_user(struct client *c, void (*on_close)(void *arg), void *user)
 {
 	c->on_close = on_close;
 	c->user = user;
+	/* The body's reader is the request's user: it goes with it. */
+	if (user == NULL) {
+		c->body.on_body = NULL;
+		if (c->body.ev != NULL)
+			event_del(c->body.ev);
+	}
 }
 
 bool
@@ -372,6 +436,7 @@ client_bev_new(struct event_base *base, void *arg)
 	limits.max_header_size = cfg->max_header_size;
 	limits.max_body_size = cfg->max_body_size;
 	reqscan_init(&c->scan, &limits);
+	reqscan_set_mark(&c->scan, client_on_mark, c);
 	c->setup_ev = event_new(base, -1, 0, client_on_setup, c);
 	c->header_timer = evtimer_new(base, client_on_header_timeout, c);
 	c->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
@@ -381,6 +446,9 @@ client_bev_new(struct event_base *base, void *arg)
 	/* libevent moves 16 KiB per callback by default: too little for bodies. */
 	bufferevent_set_max_single_read(c->bev, CLIENT_IO_MAX);
 	bufferevent_set_max_single_write(c->bev, CLIENT_IO_MAX);
+	/* Reading stops while this much waits (room for any head). */
+	bufferevent_setwatermark(c->bev, EV_READ, 0, cfg->max_header_size +
+	    CLIENT_READ_AHEAD);
 	c->scan_cb = evbuffer_add_cb(bufferevent_get_input(c->bev),
 	    client_on_input, c);
 	c->drain_cb = evbuffer_add_cb(bufferevent_get_output(c->bev),
@@ -411,6 +479,32 @@ client_cut(struct client *c, struct evhttp_request *req)
 		client_later(c, &c->close_ev, client_on_close_ev);
 }
 
+/*
+ * The reply is out.  A body not read to its end must not be parsed as
+ * the next request: the connection ends, unless not a byte of the body
+ * had come (an origin that answered an Expect: 100-continue at once),
+ * when the client's next request follows the head.
+ */
+static void
+client_body_end(struct client *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+
+	c->body.on_body = NULL;
+	if (c->body.kind == CLIENT_BODY_NONE || c->body.done || c->closing)
+		return;
+	if (!client_body_begun(c)) {
+		reqscan_skip_body(&c->scan);
+		c->body.kind = CLIENT_BODY_NONE;
+		return;
+	}
+	log_debug("client %s: the rest of the request body is not read: "
+	    "closing", c->peer_ip);
+	c->closing = true;
+	evbuffer_drain(in, evbuffer_get_length(in));
+	client_later(c, &c->close_ev, client_on_close_ev);
+}
+
 /* The reply to a dispatched request is fully written. */
 static void
 client_on_complete(struct evhttp_request *req, void *arg)
@@ -422,13 +516,56 @@ client_on_complete(struct evhttp_request *req, void *arg)
 		event_del(c->hangup_ev);
 	c->w->replies_in_flight--;
 	c->w->hooks->reply_done(c->w->hooks_arg);
-	if (c->rejecting)
+	client_body_end(c);
+	/* A body that broke was answered by its exchange: nothing more to say. */
+	if (c->rejecting && !c->closing)
 		client_later(c, &c->reject_ev, client_on_reject);
+}
+
+/*
+ * The framing fields the scanner had hidden from evhttp ('@' for their
+ * first letter; checked by the scanner, one of them at most): into
+ * c->body, and out of req's fields.
+ */
+static void
+client_body_framing(struct client *c, struct evhttp_request *req)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	struct evkeyval *h, *next;
+	struct client_body *b = &c->body;
+
+	b->kind = CLIENT_BODY_NONE;
+	b->length = b->left = b->taken = 0;
+	b->done = false;
+	b->on_body = NULL;
+	for (h = TAILQ_FIRST(in); h != NULL; h = next) {
+		next = TAILQ_NEXT(h, next);
+		if (h->key[0] != '@')
+			continue;
+		if (strcasecmp(h->key, "@ontent-Length") == 0) {
+			b->length = strtoull(h->value, NULL, 10);
+			if (b->length > 0)
+				b->kind = CLIENT_BODY_LENGTH;
+		} else if (strcasecmp(h->key, "@ransfer-Encoding") == 0)
+			b->kind = CLIENT_BODY_CHUNKED;
+		evhttp_remove_header(in, h->key);
+	}
+	b->left = b->length;
+	memset(&b->chunked, 0, sizeof(b->chunked));
+	if (b->kind == CLIENT_BODY_CHUNKED) {
+		if (c->body_trailers == NULL)
+			c->body_trailers = evbuffer_new();
+		else
+			evbuffer_drain(c->body_trailers,
+			    evbuffer_get_length(c->body_trailers));
+		b->chunked.trailers = c->body_trailers;
+	}
 }
 
 void
 client_on_dispatch(struct client *c, struct evhttp_request *req)
 {
+	client_body_framing(c, req);
 	c->in_flight = true;
 	c->w->replies_in_flight++;
 	if (c->hangup_ev != NULL)
@@ -462,6 +599,7 @@ client_take_over(struct client *c)
 	}
 	/* evhttp's idle timeout would cut a download whose client is silent. */
 	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, 0);
 	sockio_clear_timeouts(c->bev);
 	return c->bev;
 }
@@ -484,4 +622,124 @@ client_close(struct client *c)
 {
 	client_set_user(c, NULL, NULL);
 	evhttp_connection_free(c->evcon);
+}
+
+/* evhttp's write callback, while the body is read (see client_body_watch). */
+static void
+client_on_body_write(struct bufferevent *bev, void *arg)
+{
+	struct client *c = arg;
+
+	if (c->evhttp_wcb != NULL)
+		c->evhttp_wcb(bev, c->evhttp_cbarg);
+}
+
+/*
+ * A client silent mid-body for client_idle_timeout gets a 408 from its
+ * exchange (evhttp would drop the connection without a word); anything
+ * else goes to evhttp as before.
+ */
+static void
+client_on_body_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct client *c = arg;
+
+	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) &&
+	    !c->body.done && !c->closing) {
+		reqscan_fail(&c->scan, 408, "request body timeout");
+		c->rejecting = true;
+		client_body_notify(c);
+		return;
+	}
+	c->evhttp_ecb(bev, what, c->evhttp_cbarg);
+}
+
+void
+client_body_watch(struct client *c, void (*on_body)(void *arg), void *arg)
+{
+	if (c->body.kind == CLIENT_BODY_NONE || c->body.done)
+		return;
+	if (c->body.ev == NULL &&
+	    (c->body.ev = event_new(c->w->base, -1, 0, client_on_body_ev,
+	    c)) == NULL) {
+		reqscan_fail(&c->scan, 503, "out of memory");
+		return;
+	}
+	c->body.on_body = on_body;
+	c->body.arg = arg;
+	/*
+	 * evhttp's read callback must not run (in its writing state it
+	 * aborts the process): the bytes are the body's, seen by the
+	 * scanner as they are added.  Its write and event callbacks run
+	 * through ours (one argument serves all three).  evhttp sets its
+	 * own again when it writes the reply.
+	 */
+	bufferevent_getcb(c->bev, NULL, &c->evhttp_wcb, &c->evhttp_ecb,
+	    &c->evhttp_cbarg);
+	bufferevent_setcb(c->bev, NULL, client_on_body_write,
+	    client_on_body_event, c);
+}
+
+enum client_body_result
+client_body_read(struct client *c, struct evbuffer *out)
+{
+	struct client_body *b = &c->body;
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	size_t before = evbuffer_get_length(out), n;
+	enum http1_result r;
+	const char *why;
+
+	if (b->done)
+		return CLIENT_BODY_DONE;
+	if (b->kind == CLIENT_BODY_LENGTH) {
+		n = evbuffer_get_length(in);
+		if (n > b->left)
+			n = (size_t)b->left;
+		evbuffer_remove_buffer(in, out, n);
+		b->left -= n;
+		b->done = b->left == 0;
+	} else if (b->kind == CLIENT_BODY_CHUNKED) {
+		/* The scanner checked every byte here: an error is ours. */
+		if ((r = http1_chunked_decode(&b->chunked, in, out, &why)) ==
+		    HTTP1_ERROR) {
+			reqscan_fail(&c->scan, 400, why);
+			return CLIENT_BODY_ERROR;
+		}
+		b->done = r == HTTP1_OK;
+	}
+	b->taken += evbuffer_get_length(out) - before;
+	if (b->done) {
+		/* Nothing more is read until evhttp wants the next request. */
+		bufferevent_disable(c->bev, EV_READ);
+		return CLIENT_BODY_DONE;
+	}
+	/* What was dropped at a violation: the rest will never come. */
+	if (c->rejecting || c->closing)
+		return CLIENT_BODY_ERROR;
+	return CLIENT_BODY_MORE;
+}
+
+struct evbuffer *
+client_body_trailers(struct client *c)
+{
+	return c->body.kind == CLIENT_BODY_CHUNKED && c->body.done ?
+	    c->body_trailers : NULL;
+}
+
+bool
+client_body_begun(const struct client *c)
+{
+	return c->body.kind != CLIENT_BODY_NONE && (c->body.taken > 0 ||
+	    c->body.done ||
+	    evbuffer_get_length(bufferevent_get_input(c->bev)) > 0 ||
+	    !reqscan_body_untouched(&c->scan));
+}
+
+void
+client_body_wake(struct client *c)
+{
+	if (c->body.on_body == NULL || c->body.done)
+		return;
+	bufferevent_enable(c->bev, EV_READ);
+	client_body_notify(c);
 }

@@ -23,6 +23,7 @@
 #include <sys/types.h>
 
 #include "auth.h"
+#include "http1.h"
 #include "reqscan.h"
 
 struct bufferevent;
@@ -34,6 +35,42 @@ struct evhttp_connection;
 struct evhttp_request;
 struct exchange;
 struct worker;
+
+/*
+ * The body of the request in flight.  evhttp 2.1.12 would read a whole
+ * body into memory before it hands the request over, so it never learns
+ * that there is one: the scanner marks the name of every Content-Length
+ * and Transfer-Encoding field while the name is still in the input
+ * buffer, client.c overwrites its first byte with '@' (a byte no field
+ * name may hold: the scanner refuses it), evhttp takes the request as
+ * bodiless and dispatches it at the end of its head, and the body's
+ * bytes wait in the input buffer for ferryd to read them, as the
+ * scanner has checked them, with backpressure (the input buffer's high
+ * watermark).
+ */
+enum client_body_kind {
+	CLIENT_BODY_NONE,
+	CLIENT_BODY_LENGTH,		/* Content-Length: length */
+	CLIENT_BODY_CHUNKED
+};
+
+enum client_body_result {
+	CLIENT_BODY_MORE,		/* wait for on_body */
+	CLIENT_BODY_DONE,		/* the whole body (and its trailers) read */
+	CLIENT_BODY_ERROR		/* the body broke: c->scan.status and why */
+};
+
+struct client_body {
+	enum client_body_kind kind;
+	uint64_t length;		/* CLIENT_BODY_LENGTH */
+	uint64_t left;			/* CLIENT_BODY_LENGTH: bytes still to read */
+	uint64_t taken;			/* data bytes read so far */
+	bool done;
+	struct http1_chunked chunked;	/* its trailers buffer: made when needed */
+	void (*on_body)(void *arg);	/* bytes or an error to read (NULL: unread) */
+	void *arg;
+	struct event *ev;		/* runs on_body from the loop */
+};
 
 struct client {
 	struct worker *w;		/* the request path it belongs to */
@@ -61,6 +98,13 @@ struct client {
 	void (*on_close)(void *arg);
 	void *user;
 	struct evhttp_request *orphan;	/* a cut reply's request, freed at close */
+	struct client_body body;	/* of the request in flight */
+	struct evbuffer *body_trailers;	/* a chunked body's, made when needed */
+	/* evhttp's callbacks, while ours stand in for them (client_body_watch) */
+	void (*evhttp_wcb)(struct bufferevent *, void *);
+	void (*evhttp_ecb)(struct bufferevent *, short, void *);
+	void *evhttp_cbarg;
+	uint64_t feed_front;		/* while scanning: stream offset of the input's first byte */
 };
 
 /* evhttp's bufferevent callback (arg: the struct worker): a new client. */
@@ -69,7 +113,7 @@ struct bufferevent *client_bev_new(struct event_base *base, void *arg);
 /*
  * user answers the request in flight on c; on_close(user) runs when
  * evhttp frees the connection first.  client_set_user(c, NULL, NULL)
- * when done.
+ * when done (it stops the body's reader too).
  */
 void client_set_user(struct client *c, void (*on_close)(void *arg),
     void *user);
@@ -94,8 +138,41 @@ bool client_allowed(const struct client *c);
 void client_log_auth(const struct client *c, enum auth_result r,
     const char *user);
 
-/* evhttp dispatched req on c (reply completion is tracked from here). */
+/*
+ * evhttp dispatched req on c (reply completion is tracked from here): the
+ * body's framing is taken out of req's fields into c->body.
+ */
 void client_on_dispatch(struct client *c, struct evhttp_request *req);
+
+/*
+ * The reader of the body of the request in flight: on_body(arg) runs,
+ * from the loop, whenever client_body_read() has something new to say,
+ * once client_body_wake() has started the reading (until then the body
+ * is held back in the client: an Expect: 100-continue waits).  A
+ * client silent mid-body for client_idle_timeout fails the body with
+ * 408.  A body nobody reads ends the connection after the reply (unless
+ * not a byte of it had come: then the client's next request follows the
+ * head).
+ */
+void client_body_watch(struct client *c, void (*on_body)(void *arg),
+    void *arg);
+
+/*
+ * Moves the body data the client has sent, decoded, to out (as much as
+ * the input buffer holds, a few hundred KiB at most).  The trailers of a
+ * chunked body wait in client_body_trailers() once it is done.
+ */
+enum client_body_result client_body_read(struct client *c,
+    struct evbuffer *out);
+
+/* Starts (or goes on) reading the body; on_body runs soon, news or not. */
+void client_body_wake(struct client *c);
+
+/* The trailer section of a chunked body read whole (NULL: none). */
+struct evbuffer *client_body_trailers(struct client *c);
+
+/* True once any byte of the body has reached ferryd. */
+bool client_body_begun(const struct client *c);
 
 /*
  * The reply about to be sent is the connection's last: what the client

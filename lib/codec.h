@@ -46,8 +46,13 @@ struct stream_ops {
 	bool (*on_head)(struct http1_response *r, void *arg);
 	/* Body bytes, decoded from their framing: take them all from data. */
 	void (*on_body)(struct evbuffer *data, void *arg);
-	/* The body's end; reusable: the connection may take another request. */
-	void (*on_end)(bool reusable, void *arg);
+	/*
+	 * The body's end; reusable: the connection may take another request.
+	 * trailers: a chunked body's trailer section, lines as
+	 * http1_chunked.trailers keeps them (NULL or empty: none); the
+	 * exchange may take them, until it returns.
+	 */
+	void (*on_end)(bool reusable, struct evbuffer *trailers, void *arg);
 	/* The response broke; why is one line, valid during the call. */
 	void (*on_error)(enum stream_error e, const char *why, void *arg);
 	/*
@@ -56,6 +61,11 @@ struct stream_ops {
 	 * transport's input after the head.  The codec is done with it.
 	 */
 	void (*on_upgrade)(struct http1_response *r, void *arg);
+	/*
+	 * A streamed request body may go on: the connection took what was
+	 * queued (stream_body_room() says how much more it will hold).
+	 */
+	void (*on_sendable)(void *arg);
 };
 
 /* One request on a stream. */
@@ -66,6 +76,12 @@ struct stream_request {
 	bool upgrade;			/* it offers Upgrade: a 101 may come */
 	size_t max_header_size;		/* of the response head */
 	int64_t read_timeout;		/* usec of silence: STREAM_TIMEOUT */
+	bool chunked;			/* the body goes as chunks (the head says so) */
+	/*
+	 * More body follows body, through stream_send_body() and, at its
+	 * end, stream_end_body(); false: body is all of it.
+	 */
+	bool body_pending;
 };
 
 struct codec;
@@ -79,6 +95,9 @@ struct codec_class {
 	    void *arg);
 	void (*send)(struct stream *s, const struct stream_request *rq);
 	void (*pause)(struct stream *s, bool paused);
+	size_t (*body_room)(const struct stream *s);
+	void (*send_body)(struct stream *s, struct evbuffer *data);
+	void (*end_body)(struct stream *s, struct evbuffer *trailers);
 	bool (*request_unsent)(const struct stream *s);
 	void (*close)(struct stream *s);
 	void (*free)(struct codec *c);
@@ -114,7 +133,37 @@ stream_pause(struct stream *s, bool paused)
 	s->codec->cls->pause(s, paused);
 }
 
-/* True when part of the request is still unsent: the connection cannot be reused. */
+/*
+ * Bytes of a streamed body the connection takes now without holding more
+ * than a few socket buffers in ferryd; 0: wait for on_sendable.
+ */
+static inline size_t
+stream_body_room(const struct stream *s)
+{
+	return s->codec->cls->body_room(s);
+}
+
+/* Queues all of data, the next piece of the body (framed as the head said). */
+static inline void
+stream_send_body(struct stream *s, struct evbuffer *data)
+{
+	s->codec->cls->send_body(s, data);
+}
+
+/*
+ * The body is complete; trailers (raw lines, NULL: none) go with a
+ * chunked one, filtered by headers_write_trailers().
+ */
+static inline void
+stream_end_body(struct stream *s, struct evbuffer *trailers)
+{
+	s->codec->cls->end_body(s, trailers);
+}
+
+/*
+ * True when part of the request is still unsent, its body not ended or
+ * bytes still queued: the connection cannot be reused.
+ */
 static inline bool
 stream_request_unsent(const struct stream *s)
 {

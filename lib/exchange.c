@@ -14,6 +14,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/dns.h>
+#include <event2/event.h>
 #include <event2/http.h>
 #include <event2/http_struct.h>
 #include <event2/keyvalq_struct.h>
@@ -39,6 +40,14 @@
 #define CLIENT_OUT_HIGH (1024 * 1024)
 /* Interim responses queued for a client that does not read, at most. */
 #define INTERIM_MAX (64 * 1024)
+/*
+ * How long a body waits for the origin's 100 Continue: an origin that
+ * neither answers nor reads gets it anyway (RFC 9110 10.1.1; curl waits
+ * as long).
+ */
+#define EXPECT_WAIT (1000 * 1000)
+/* A body sent whole up to this size is kept for a retry. */
+#define REPLAY_MAX (64 * 1024)
 
 static void exchange_on_client_drained(struct evhttp_connection *evcon,
     void *arg);
@@ -47,7 +56,10 @@ static void exchange_on_client_close(void *arg);
 static void exchange_on_interim(const struct http1_response *r, void *arg);
 static bool exchange_on_head(struct http1_response *r, void *arg);
 static void exchange_on_body(struct evbuffer *data, void *arg);
-static void exchange_on_end(bool reusable, void *arg);
+static void exchange_on_end(bool reusable, struct evbuffer *trailers,
+    void *arg);
+static void exchange_on_sendable(void *arg);
+static void pump_body(struct exchange *ex);
 static void exchange_on_error(enum stream_error e, const char *why,
     void *arg);
 static void exchange_on_upgrade(struct http1_response *r, void *arg);
@@ -60,6 +72,7 @@ static const struct stream_ops exchange_stream_ops = {
 	.on_end = exchange_on_end,
 	.on_error = exchange_on_error,
 	.on_upgrade = exchange_on_upgrade,
+	.on_sendable = exchange_on_sendable,
 };
 
 const char *
@@ -124,6 +137,12 @@ exchange_free(struct exchange *ex)
 	target_clear(&ex->target);
 	if (ex->head != NULL)
 		evbuffer_free(ex->head);
+	if (ex->body_buf != NULL)
+		evbuffer_free(ex->body_buf);
+	if (ex->replay != NULL)
+		evbuffer_free(ex->replay);
+	if (ex->expect_timer != NULL)
+		event_free(ex->expect_timer);
 	TAILQ_REMOVE(&ex->w->exchanges, ex, entry);
 	ex->w->stats.exchanges_active--;
 	ex->w->hooks->exchange_done(ex->w->hooks_arg);
@@ -186,6 +205,17 @@ log_access(struct exchange *ex)
 }
 
 /*
+ * True when the client has begun to send a body that will not be read to
+ * its end: the client connection ends after the reply.
+ */
+static bool
+body_cut_short(const struct exchange *ex)
+{
+	return ex->client != NULL && ex->body_kind != CLIENT_BODY_NONE &&
+	    !ex->client->body.done && client_body_begun(ex->client);
+}
+
+/*
  * The request fails before any of the response was sent: the client gets
  * status and why (the one place is worker_reply_error()).
  */
@@ -199,6 +229,7 @@ exchange_fail(struct exchange *ex, int status, const char *fmt, ...)
 	struct worker *w;
 	char why[512];
 	va_list ap;
+	bool close;
 
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
@@ -210,7 +241,9 @@ exchange_fail(struct exchange *ex, int status, const char *fmt, ...)
 	    status, why);
 	log_access(ex);
 	w = ex->w;
-	worker_reply_error(w, exchange_end(ex), status, why, false);
+	/* The rest of a body begun is not read: the connection ends (client.h). */
+	close = body_cut_short(ex);
+	worker_reply_error(w, exchange_end(ex), status, why, close);
 }
 
 /*
@@ -240,13 +273,35 @@ exchange_abort(struct exchange *ex)
 	exchange_fail(ex, 503, "ferryd is shutting down");
 }
 
+/*
+ * The chunked reply ends with the origin's trailer fields, those a
+ * trailer may carry: evhttp would end it with an empty trailer section.
+ */
+static void
+send_trailers(struct exchange *ex, struct evbuffer *trailers)
+{
+	struct bufferevent *cbev = evhttp_connection_get_bufferevent(ex->evcon);
+	struct headers_writer w;
+
+	if (!ex->req->chunked || trailers == NULL ||
+	    evbuffer_get_length(trailers) == 0)
+		return;
+	headers_writer_init(&w, bufferevent_get_output(cbev));
+	headers_write(&w, "0\r\n", 3);
+	headers_write_trailers(&w, trailers);
+	headers_write(&w, "\r\n", 2);
+	headers_writer_flush(&w);
+	ex->req->chunked = 0;
+}
+
 /* The whole response went to the client. */
 static void
-exchange_finish(struct exchange *ex, bool reusable)
+exchange_finish(struct exchange *ex, bool reusable, struct evbuffer *trailers)
 {
 	/* An origin that answered before taking the whole request is done with it. */
 	if (stream_request_unsent(ex->stream))
 		reusable = false;
+	send_trailers(ex, trailers);
 	release_upstream(ex, reusable, POOL_EVICT_NOT_REUSABLE);
 	stats_count_request(&ex->w->stats, ex->status);
 	log_access(ex);
@@ -291,7 +346,8 @@ upgrade_offer(struct exchange *ex)
 	bool named = false;
 
 	ex->upgrade[0] = '\0';
-	if (offer == NULL || ex->req->minor == 0 || ex->body_len > 0)
+	if (offer == NULL || ex->req->minor == 0 ||
+	    ex->body_kind != CLIENT_BODY_NONE)
 		return;
 	TAILQ_FOREACH(h, in, next)
 		if (strcasecmp(h->key, "Connection") == 0 &&
@@ -367,12 +423,18 @@ build_head(struct exchange *ex)
 		headers_write_str(&w, ex->client->peer_ip);
 		headers_write(&w, "\r\n", 2);
 	}
-	if (ex->body_len > 0 || evhttp_request_get_command(ex->req) &
+	/* The body as the client framed it, or as a length once it is all here. */
+	if (ex->body_chunked)
+		headers_write(&w, "Transfer-Encoding: chunked\r\n", 28);
+	else if (ex->body_kind != CLIENT_BODY_NONE ||
+	    evhttp_request_get_command(ex->req) &
 	    (EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH)) {
 		headers_write(&w, "Content-Length: ", 16);
-		headers_write_u64(&w, ex->body_len);
+		headers_write_u64(&w, ex->body_length);
 		headers_write(&w, "\r\n", 2);
 	}
+	if (ex->expect)
+		headers_write(&w, "Expect: 100-continue\r\n", 22);
 	headers_write(&w, "\r\n", 2);
 	headers_writer_flush(&w);
 	return 0;
@@ -444,6 +506,162 @@ exchange_address(struct exchange *ex)
 	return 0;
 }
 
+static void
+exchange_on_client_body(void *arg)
+{
+	pump_body(arg);
+}
+
+static void
+exchange_on_expect_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct exchange *ex = arg;
+
+	log_debug("%s %s: no 100 Continue from the origin within 1 s: "
+	    "sending the body", ex->method, evhttp_request_get_uri(ex->req));
+	ex->body_flowing = true;
+	client_body_wake(ex->client);
+}
+
+/*
+ * Starts reading the client's body (client.h), and takes what is here
+ * already: a body that came whole with its head goes upstream with its
+ * length and without waiting for a 100 Continue.  Expect: 100-continue
+ * is passed on only from an HTTP/1.1 client (RFC 9110 10.1.1: ignored
+ * in HTTP/1.0).
+ */
+static int
+body_start(struct exchange *ex)
+{
+	struct client *c = ex->client;
+	const char *expect = evhttp_find_header(
+	    evhttp_request_get_input_headers(ex->req), "Expect");
+	enum client_body_result r;
+
+	ex->body_kind = c != NULL ? (int)c->body.kind : CLIENT_BODY_NONE;
+	if (ex->body_kind == CLIENT_BODY_NONE)
+		return 0;
+	ex->body_length = c->body.length;
+	if ((ex->body_buf = evbuffer_new()) == NULL)
+		return -1;
+	client_body_watch(c, exchange_on_client_body, ex);
+	r = client_body_read(c, ex->body_buf);
+	if (r == CLIENT_BODY_DONE) {
+		ex->body_length = evbuffer_get_length(ex->body_buf);
+		ex->body_kind = CLIENT_BODY_LENGTH;
+		ex->body_flowing = true;
+		return 0;
+	}
+	ex->body_chunked = ex->body_kind == CLIENT_BODY_CHUNKED;
+	ex->expect = expect != NULL && ex->req->minor >= 1 &&
+	    evbuffer_get_length(ex->body_buf) == 0;
+	ex->body_flowing = !ex->expect;
+	if (ex->body_flowing)
+		client_body_wake(c);
+	if (ex->expect && (ex->expect_timer = evtimer_new(ex->w->base,
+	    exchange_on_expect_timeout, ex)) == NULL)
+		return -1;
+	return 0;
+}
+
+/*
+ * A copy of what goes upstream while a retry could still re-send it all
+ * (REPLAY_MAX), so that a reused connection found closed under the
+ * request does not lose a small body.
+ */
+static void
+keep_replay(struct exchange *ex, struct evbuffer *data)
+{
+	size_t n = evbuffer_get_length(data);
+
+	if (ex->attempt > 1 || !ex->reused || !ex->idempotent) {
+		if (ex->replay != NULL) {
+			evbuffer_free(ex->replay);
+			ex->replay = NULL;
+		}
+		return;
+	}
+	if (ex->body_sent == 0 && ex->replay == NULL)
+		ex->replay = evbuffer_new();
+	if (ex->replay == NULL)
+		return;
+	if (evbuffer_get_length(ex->replay) + n > REPLAY_MAX) {
+		evbuffer_free(ex->replay);
+		ex->replay = NULL;
+		return;
+	}
+	evbuffer_add(ex->replay, evbuffer_pullup(data, -1), n);
+}
+
+/* The client's body broke (the scanner's verdict) or stopped for good. */
+static void
+body_failed(struct exchange *ex)
+{
+	const struct reqscan *scan = &ex->client->scan;
+	const char *why = scan->why != NULL ? scan->why : "request body cut short";
+
+	log_info("%s %s: request body: %s", ex->method,
+	    evhttp_request_get_uri(ex->req), why);
+	if (ex->state == EX_STREAMING) {
+		exchange_cut(ex, why);
+		return;
+	}
+	exchange_fail(ex, scan->status != 0 ? scan->status : 400, "%s", why);
+}
+
+/*
+ * Moves the body from the client to the stream while the connection
+ * takes it: the client's input buffer and the upstream output hold the
+ * rest (a few hundred KiB each), and the sockets push back beyond them.
+ */
+static void
+pump_body(struct exchange *ex)
+{
+	struct evbuffer *buf = ex->body_buf;
+	enum client_body_result r;
+	size_t n;
+
+	if (ex->stream == NULL || !ex->body_flowing || ex->body_ended)
+		return;
+	for (;;) {
+		if (evbuffer_get_length(buf) == 0 &&
+		    stream_body_room(ex->stream) == 0)
+			return;
+		r = client_body_read(ex->client, buf);
+		if ((n = evbuffer_get_length(buf)) > 0) {
+			keep_replay(ex, buf);
+			ex->body_sent += n;
+			stream_send_body(ex->stream, buf);
+		}
+		if (r == CLIENT_BODY_DONE) {
+			ex->body_ended = true;
+			stream_end_body(ex->stream, ex->body_chunked ?
+			    client_body_trailers(ex->client) : NULL);
+			return;
+		}
+		if (r == CLIENT_BODY_ERROR) {
+			body_failed(ex);
+			return;
+		}
+		if (n == 0)
+			return;
+	}
+}
+
+static void
+exchange_on_sendable(void *arg)
+{
+	pump_body(arg);
+}
+
+/* The origin's answer to the Expect came, or never will: no more waiting. */
+static void
+expect_over(struct exchange *ex)
+{
+	if (ex->expect_timer != NULL)
+		evtimer_del(ex->expect_timer);
+}
+
 void
 exchange_start(struct worker *w, struct client *client,
     struct evhttp_request *req, const char *method)
@@ -494,8 +712,7 @@ exchange_start(struct worker *w, struct client *client,
 		return;
 	}
 	ex->owner = owner_new(ex->method, uri, clock_wall());
-	ex->body_len = evbuffer_get_length(evhttp_request_get_input_buffer(req));
-	if (ex->owner == NULL || build_head(ex) != 0) {
+	if (ex->owner == NULL || body_start(ex) != 0 || build_head(ex) != 0) {
 		exchange_fail(ex, 503, "out of memory");
 		return;
 	}
@@ -508,13 +725,20 @@ send_request(struct exchange *ex)
 {
 	struct stream_request rq = {
 		.head = ex->head,
-		.body = ex->body_len > 0 ?
-		    evhttp_request_get_input_buffer(ex->req) : NULL,
 		.head_request = ex->head_request,
 		.upgrade = ex->upgrade[0] != '\0',
 		.max_header_size = ex->cfg->max_header_size,
 		.read_timeout = ex->cfg->read_timeout,
+		.chunked = ex->body_chunked,
+		.body_pending = ex->body_kind != CLIENT_BODY_NONE,
 	};
+	struct timeval wait = clock_to_timeval(EXPECT_WAIT);
+
+	/* A retry re-sends a whole body from its copy (retry_allowed). */
+	if (ex->body_ended) {
+		rq.body = ex->replay;
+		rq.body_pending = false;
+	}
 
 	ex->state = EX_WAITING;
 	ex->conn_id = ex->up->pc.id;
@@ -526,6 +750,11 @@ send_request(struct exchange *ex)
 		return;
 	}
 	stream_send(ex->stream, &rq);
+	if (!rq.body_pending)
+		return;
+	if (!ex->body_flowing)
+		evtimer_add(ex->expect_timer, &wait);
+	pump_body(ex);
 }
 
 static void
@@ -575,7 +804,11 @@ acquire_or_connect(struct exchange *ex)
 static bool
 retry_allowed(const struct exchange *ex)
 {
-	return ex->reused && ex->attempt == 1 && ex->idempotent;
+	/* A body that began to go out goes again only whole, from its copy. */
+	bool body_ok = ex->body_sent == 0 ||
+	    (ex->body_ended && ex->replay != NULL);
+
+	return ex->reused && ex->attempt == 1 && ex->idempotent && body_ok;
 }
 
 static void
@@ -586,6 +819,7 @@ exchange_retry(struct exchange *ex)
 	    (unsigned long long)ex->conn_id);
 	ex->w->stats.retries++;
 	release_upstream(ex, false, POOL_EVICT_CLOSED_BY_ORIGIN);
+	expect_over(ex);
 	ex->attempt = 2;
 	acquire_or_connect(ex);
 }
@@ -697,6 +931,12 @@ send_head(struct exchange *ex, struct http1_response *r)
 	    r->body == HTTP1_BODY_CLOSE))
 		while (evhttp_remove_header(in, "Connection") == 0)
 			;
+	/* The rest of a body begun will not be read: the connection ends. */
+	if (body_cut_short(ex)) {
+		while (evhttp_remove_header(in, "Connection") == 0)
+			;
+		evhttp_add_header(in, "Connection", "close");
+	}
 	conn = evhttp_find_header(in, "Connection");
 	will_close = (req->minor == 0 && (conn == NULL ||
 	    strncasecmp(conn, "keep-alive", 10) != 0)) ||
@@ -780,6 +1020,16 @@ exchange_on_interim(const struct http1_response *r, void *arg)
 	struct evbuffer *out = bufferevent_get_output(cbev), *buf;
 	struct headers_writer w;
 
+	/*
+	 * The origin wants the body: it goes, from the loop (the codec is
+	 * still reading its responses).
+	 */
+	if (r->status == 100 && !ex->body_flowing &&
+	    ex->body_kind != CLIENT_BODY_NONE) {
+		expect_over(ex);
+		ex->body_flowing = true;
+		client_body_wake(ex->client);
+	}
 	if (ex->req->major != 1 || ex->req->minor == 0)
 		return;
 	/*
@@ -796,10 +1046,6 @@ exchange_on_interim(const struct http1_response *r, void *arg)
 		ex->interim_dropped = true;
 		return;
 	}
-	/* evhttp answered the client's Expect itself: one 100 is enough. */
-	if (r->status == 100 && evhttp_find_header(
-	    evhttp_request_get_input_headers(ex->req), "Expect") != NULL)
-		return;
 	if ((buf = evbuffer_new()) == NULL)
 		return;
 	headers_writer_init(&w, buf);
@@ -818,6 +1064,15 @@ exchange_on_head(struct http1_response *r, void *arg)
 {
 	struct exchange *ex = arg;
 
+	/*
+	 * A final answer before the origin asked for the body (417, 401,
+	 * ...): the body is not sent, nor read from the client.
+	 */
+	if (!ex->body_flowing && ex->body_kind != CLIENT_BODY_NONE) {
+		expect_over(ex);
+		log_debug("%s %s: %d before the body: not sent", ex->method,
+		    evhttp_request_get_uri(ex->req), r->status);
+	}
 	/* chunked, gzip: re-chunking would apply chunked twice. */
 	if (r->codings_chunked && ex->req->minor >= 1) {
 		exchange_fail(ex, 502, "origin's transfer codings cannot be "
@@ -828,9 +1083,9 @@ exchange_on_head(struct http1_response *r, void *arg)
 }
 
 static void
-exchange_on_end(bool reusable, void *arg)
+exchange_on_end(bool reusable, struct evbuffer *trailers, void *arg)
 {
-	exchange_finish(arg, reusable);
+	exchange_finish(arg, reusable, trailers);
 }
 
 /*
@@ -937,8 +1192,14 @@ exchange_on_client_close(void *arg)
 {
 	struct exchange *ex = arg;
 
-	log_debug("%s %s: client went away", ex->method,
-	    evhttp_request_get_uri(ex->req));
+	if (ex->body_kind != CLIENT_BODY_NONE && !ex->body_ended &&
+	    ex->body_flowing)
+		log_info("%s %s: client went away after %llu bytes of the "
+		    "request body", ex->method, evhttp_request_get_uri(ex->req),
+		    (unsigned long long)ex->body_sent);
+	else
+		log_debug("%s %s: client went away", ex->method,
+		    evhttp_request_get_uri(ex->req));
 	cancel_upstream(ex, POOL_EVICT_NOT_REUSABLE);
 	/* A reply under way is cut; none begun counts as nginx's 499. */
 	if (ex->state == EX_STREAMING)

@@ -9,13 +9,21 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/event.h>
 
 #include "h1codec.h"
+#include "headers.h"
 #include "http1.h"
 #include "upstream.h"
 
 /* Body bytes taken from the origin per read. */
 #define BODY_READ_MAX (256 * 1024)
+/*
+ * A streamed request body: queued for the origin at most, and the level
+ * below which the exchange is asked for more (a few socket buffers).
+ */
+#define BODY_SEND_HIGH (256 * 1024)
+#define BODY_SEND_LOW (64 * 1024)
 
 /* The codec and its one stream (codec.h). */
 struct h1codec {
@@ -35,6 +43,9 @@ struct h1codec {
 	int interims;			/* 1xx responses so far */
 	bool got_bytes;			/* the origin sent something */
 	bool paused;			/* the exchange's client is slow */
+	bool body_pending;		/* the request body is still streaming */
+	bool body_chunked;
+	int64_t read_timeout;
 	struct http1_chunked chunked;
 	uint64_t body_left;		/* Content-Length framing */
 	/*
@@ -44,13 +55,16 @@ struct h1codec {
 	 */
 	struct evbuffer *raw;
 	struct evbuffer *data;
+	struct evbuffer *trailers;	/* of a chunked response */
 };
 
 static void h1codec_on_read(void *arg);
+static void h1codec_on_write(void *arg);
 static void h1codec_on_event(short what, void *arg);
 
 static const struct upstream_ops codec_upstream_ops = {
 	.on_read = h1codec_on_read,
+	.on_write = h1codec_on_write,
 	.on_event = h1codec_on_event,
 };
 
@@ -68,9 +82,12 @@ h1codec_new(struct upstream *up)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	if ((c->raw = evbuffer_new()) == NULL ||
-	    (c->data = evbuffer_new()) == NULL) {
+	    (c->data = evbuffer_new()) == NULL ||
+	    (c->trailers = evbuffer_new()) == NULL) {
 		if (c->raw != NULL)
 			evbuffer_free(c->raw);
+		if (c->data != NULL)
+			evbuffer_free(c->data);
 		free(c);
 		return NULL;
 	}
@@ -89,6 +106,7 @@ h1codec_free(struct codec *codec)
 	http1_response_clear(&c->resp);
 	evbuffer_free(c->raw);
 	evbuffer_free(c->data);
+	evbuffer_free(c->trailers);
 	free(c);
 }
 
@@ -104,6 +122,7 @@ h1codec_open(struct codec *codec, const struct stream_ops *ops, void *arg)
 	c->ops = ops;
 	c->arg = arg;
 	c->have_head = c->got_bytes = c->paused = false;
+	c->chunked.trailers = c->trailers;
 	c->interims = 0;
 	return &c->stream;
 }
@@ -114,15 +133,91 @@ h1codec_send(struct stream *s, const struct stream_request *rq)
 	struct h1codec *c = h1codec_of(s);
 	struct evbuffer *out = bufferevent_get_output(c->up->bev);
 
+	size_t n = rq->body != NULL ? evbuffer_get_length(rq->body) : 0;
+
 	c->head_request = rq->head_request;
 	c->upgrade = rq->upgrade;
 	c->max_header_size = rq->max_header_size;
+	c->body_chunked = rq->chunked;
+	c->body_pending = rq->body_pending;
+	c->read_timeout = rq->read_timeout;
 	upstream_attach(c->up, &codec_upstream_ops, c, rq->read_timeout);
 	evbuffer_add(out, evbuffer_pullup(rq->head, -1),
 	    evbuffer_get_length(rq->head));
 	/* A reference, not a copy: the body stays whole for a retry. */
-	if (rq->body != NULL && evbuffer_get_length(rq->body) > 0)
+	if (n > 0 && c->body_chunked)
+		evbuffer_add_printf(out, "%zx\r\n", n);
+	if (n > 0)
 		evbuffer_add_buffer_reference(out, rq->body);
+	if (n > 0 && c->body_chunked)
+		evbuffer_add(out, "\r\n", 2);
+	if (c->body_pending)
+		bufferevent_setwatermark(c->up->bev, EV_WRITE, BODY_SEND_LOW, 0);
+	else if (c->body_chunked)
+		evbuffer_add(out, "0\r\n\r\n", 5);
+}
+
+static size_t
+h1codec_body_room(const struct stream *s)
+{
+	const struct h1codec *c = h1codec_of(s);
+	size_t queued = evbuffer_get_length(bufferevent_get_output(c->up->bev));
+
+	return c->body_pending && queued < BODY_SEND_HIGH ?
+	    BODY_SEND_HIGH - queued : 0;
+}
+
+static void
+h1codec_send_body(struct stream *s, struct evbuffer *data)
+{
+	struct h1codec *c = h1codec_of(s);
+	struct evbuffer *out = bufferevent_get_output(c->up->bev);
+	size_t n = evbuffer_get_length(data);
+
+	if (n == 0 || !c->body_pending)
+		return;
+	if (c->body_chunked)
+		evbuffer_add_printf(out, "%zx\r\n", n);
+	evbuffer_add_buffer(out, data);
+	if (c->body_chunked)
+		evbuffer_add(out, "\r\n", 2);
+}
+
+static void
+h1codec_end_body(struct stream *s, struct evbuffer *trailers)
+{
+	struct h1codec *c = h1codec_of(s);
+	struct evbuffer *out = bufferevent_get_output(c->up->bev);
+	struct headers_writer w;
+
+	if (!c->body_pending)
+		return;
+	c->body_pending = false;
+	bufferevent_setwatermark(c->up->bev, EV_WRITE, 0, 0);
+	if (!c->body_chunked)
+		return;
+	headers_writer_init(&w, out);
+	headers_write(&w, "0\r\n", 3);
+	if (trailers != NULL)
+		headers_write_trailers(&w, trailers);
+	headers_write(&w, "\r\n", 2);
+	headers_writer_flush(&w);
+}
+
+/*
+ * The origin took part of a streamed body: it is alive, whatever it has
+ * not said yet (read_timeout counts from here), and the exchange may
+ * send more.
+ */
+static void
+h1codec_on_write(void *arg)
+{
+	struct h1codec *c = arg;
+
+	if (!c->open || !c->body_pending)
+		return;
+	upstream_touch(c->up, c->read_timeout);
+	c->ops->on_sendable(c->arg);
 }
 
 static void
@@ -133,7 +228,12 @@ h1codec_close(struct stream *s)
 	http1_response_clear(&c->resp);
 	http1_response_init(&c->resp);
 	memset(&c->chunked, 0, sizeof(c->chunked));
+	c->chunked.trailers = c->trailers;
+	evbuffer_drain(c->trailers, evbuffer_get_length(c->trailers));
 	c->body_left = 0;
+	if (c->body_pending)
+		bufferevent_setwatermark(c->up->bev, EV_WRITE, 0, 0);
+	c->body_pending = false;
 	/* Whatever is left belongs to nobody (the release will not reuse it). */
 	evbuffer_drain(c->raw, evbuffer_get_length(c->raw));
 	evbuffer_drain(c->data, evbuffer_get_length(c->data));
@@ -156,7 +256,7 @@ h1codec_pause(struct stream *s, bool paused)
 static bool
 h1codec_request_unsent(const struct stream *s)
 {
-	return evbuffer_get_length(
+	return h1codec_of(s)->body_pending || evbuffer_get_length(
 	    bufferevent_get_output(h1codec_of(s)->up->bev)) != 0;
 }
 
@@ -165,6 +265,9 @@ const struct codec_class h1codec_class = {
 	.open = h1codec_open,
 	.send = h1codec_send,
 	.pause = h1codec_pause,
+	.body_room = h1codec_body_room,
+	.send_body = h1codec_send_body,
+	.end_body = h1codec_end_body,
 	.request_unsent = h1codec_request_unsent,
 	.close = h1codec_close,
 	.free = h1codec_free,
@@ -243,7 +346,7 @@ pump_body(struct h1codec *c)
 		    strerror(errno));
 	switch (c->resp.body) {
 	case HTTP1_BODY_NONE:
-		c->ops->on_end(reusable(c, side), c->arg);
+		c->ops->on_end(reusable(c, side), c->trailers, c->arg);
 		return;
 	case HTTP1_BODY_LENGTH:
 		n = evbuffer_get_length(in);
@@ -253,7 +356,7 @@ pump_body(struct h1codec *c)
 		c->body_left -= n;
 		deliver(c);
 		if (c->body_left == 0) {
-			c->ops->on_end(reusable(c, side), c->arg);
+			c->ops->on_end(reusable(c, side), c->trailers, c->arg);
 			return;
 		}
 		break;
@@ -265,7 +368,7 @@ pump_body(struct h1codec *c)
 			return;
 		}
 		if (res == HTTP1_OK) {
-			c->ops->on_end(reusable(c, side), c->arg);
+			c->ops->on_end(reusable(c, side), c->trailers, c->arg);
 			return;
 		}
 		break;
@@ -274,7 +377,7 @@ pump_body(struct h1codec *c)
 		deliver(c);
 		/* The origin's close is how this body ends. */
 		if (side == ORIGIN_EOF) {
-			c->ops->on_end(false, c->arg);
+			c->ops->on_end(false, NULL, c->arg);
 			return;
 		}
 		break;
@@ -369,7 +472,7 @@ h1codec_on_event(short what, void *arg)
 			deliver(c);
 			/* RFC 9112 9.8: over TLS only close_notify ends it whole. */
 			if (upstream_eof_clean(c->up))
-				c->ops->on_end(false, c->arg);
+				c->ops->on_end(false, NULL, c->arg);
 			else
 				c->ops->on_error(STREAM_BROKEN, "origin ended "
 				    "TLS without close_notify: the body may "

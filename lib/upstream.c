@@ -221,6 +221,15 @@ upstream_release(struct upstream *up, struct owner *owner, bool reusable,
 }
 
 void
+upstream_touch(struct upstream *up, int64_t timeout)
+{
+	struct timeval tv = clock_to_timeval(timeout);
+
+	if (timeout > 0)
+		bufferevent_set_timeouts(up->bev, &tv, &tv);
+}
+
+void
 upstream_set_reading(struct upstream *up, bool on)
 {
 	if (on)

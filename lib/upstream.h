@@ -114,6 +114,12 @@ void upstream_attach(struct upstream *up, const struct upstream_ops *ops,
     void *arg, int64_t read_timeout);
 
 /*
+ * The origin made progress (took request bytes): its timeout (usec, as
+ * given to upstream_attach()) starts again.
+ */
+void upstream_touch(struct upstream *up, int64_t timeout);
+
+/*
  * owner's exchange is done with up (its stream is closed).  A connection still connecting is
  * closed; a pooled one goes back to the pool, which keeps it idle only
  * when reusable, nothing is left on it (upstream_is_clean()) and its own

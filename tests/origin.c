@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -33,6 +34,8 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/util.h>
+
+#include <openssl/evp.h>
 
 #define HEAD_MAX	(64 * 1024)	/* request head, CRLFCRLF included */
 #define CHUNK_LINE_MAX	4096		/* a chunk-size line with extensions */
@@ -44,6 +47,8 @@
 #define LINGER_SECS	5		/* wait for the client's FIN */
 #define DELAY_MAX_MS	3600000UL	/* a longer ?delay= is a typo */
 #define ID_MAX		64		/* the longest ?id= token */
+#define SLOW_PIECE	(64 * 1024)	/* ?slow=: body bytes between pauses */
+#define TRAILERS_MAX	4096		/* /upload: trailer bytes reported */
 
 /* The server: listeners, counters, live connections; lives in main(). */
 struct origin {
@@ -139,10 +144,26 @@ struct conn {
 	struct evbuffer		*raw;		/* /echo: the request as sent */
 	struct evbuffer		*raw_head;	/* /headers, "*": the head */
 
+	/* /upload: what the body was, and when it came. */
+	EVP_MD_CTX		*sha;		/* SHA-256 of the body's data */
+	uint64_t		 up_bytes;
+	uint64_t		 t_head;	/* usec, monotonic: the head read */
+	uint64_t		 t_first;	/* the first data byte (0: none) */
+	uint64_t		 first_at;	/* the same, usec since the epoch */
+	int			 saw_expect;	/* Expect: 100-continue came */
+	int			 early;		/* ?early=N: N before the body */
+	int			 expect_fail;	/* ?expect-fail: 417 to an Expect */
+	int			 http10;	/* ?http10: an HTTP/1.0 server */
+	unsigned long		 slow_ms;	/* ?slow=MS: pause after SLOW_PIECE */
+	uint64_t		 slow_count;
+	char			 trailers[TRAILERS_MAX];
+	size_t			 trailers_len;
+
 	/* The response being written. */
 	enum after		 after;
 	int			 streaming;	/* generated body to queue */
 	int			 chunked_out;
+	int			 trailers_out;	/* /chunked-trailers/N */
 	uint64_t		 out_left;
 	uint64_t		 out_off;
 	char			*tag;		/* /tagged: id repeated, or NULL */
@@ -266,6 +287,12 @@ path_number(const char *path, const char *prefix, uint64_t *n)
  *   id=TOKEN     ([A-Za-z0-9_-]{1,64}) the response says "X-Req-Id: TOKEN",
  *                and /tagged/N makes its body of it, so a client can tell
  *                whose response it got.
+ *   early=N      /upload: answer N (200..599) at once, before the body,
+ *                which is never read; then close.
+ *   expect-fail  /upload: answer 417 at once to an Expect: 100-continue.
+ *   http10       /upload: be an HTTP/1.0 server: no 100 Continue,
+ *                "HTTP/1.0" responses, close after each.
+ *   slow=MS      /upload: after each 64 KiB of body, stop reading for MS.
  */
 static int
 parse_query(struct conn *c, const char *q)
@@ -292,6 +319,19 @@ parse_query(struct conn *c, const char *q)
 			c->extra = EXTRA_RESPONSE;
 		} else if (strncmp(p, "extra=", 6) == 0) {
 			return -1;
+		} else if (strncmp(p, "early=", 6) == 0) {
+			if (parse_u64(p + 6, len - 6, &v) != 0 || v < 200 ||
+			    v > 599)
+				return -1;
+			c->early = (int)v;
+		} else if (len == 11 && strncmp(p, "expect-fail", 11) == 0) {
+			c->expect_fail = 1;
+		} else if (len == 6 && strncmp(p, "http10", 6) == 0) {
+			c->http10 = 1;
+		} else if (strncmp(p, "slow=", 5) == 0) {
+			if (parse_u64(p + 5, len - 5, &v) != 0 || v > 1000)
+				return -1;
+			c->slow_ms = (unsigned long)v;
 		} else if (strncmp(p, "id=", 3) == 0) {
 			/* The token goes into a header as is: keep it tame. */
 			if (len - 3 < 1 || len - 3 > ID_MAX)
@@ -446,6 +486,8 @@ request_parse(struct conn *c, size_t len)
 			connection_tokens(v, &want_close, &keepalive);
 		} else if (strcasecmp(name, "Host") == 0) {
 			hosts++;
+		} else if (strcasecmp(name, "Expect") == 0) {
+			c->saw_expect = 1;
 		}
 	}
 
@@ -480,6 +522,13 @@ request_clear(struct conn *c)
 	if (c->raw_head != NULL)
 		evbuffer_free(c->raw_head);
 	free(c->tag);
+	if (c->sha != NULL)
+		EVP_MD_CTX_free(c->sha);
+	c->sha = NULL;
+	c->up_bytes = c->t_head = c->t_first = c->first_at = c->slow_count = 0;
+	c->saw_expect = c->early = c->expect_fail = c->http10 = 0;
+	c->slow_ms = 0;
+	c->trailers_len = 0;
 	c->head = NULL;
 	c->path = NULL;
 	c->raw = NULL;
@@ -501,6 +550,7 @@ request_clear(struct conn *c)
 	c->after = AFTER_KEEP;
 	c->streaming = 0;
 	c->chunked_out = 0;
+	c->trailers_out = 0;
 	c->out_left = 0;
 	c->out_off = 0;
 }
@@ -634,6 +684,69 @@ conn_read_head(struct conn *c)
 	return 1;
 }
 
+static uint64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* /upload: the next n body data bytes at the front of the input, digested. */
+static void
+upload_data(struct conn *c, size_t n)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct evbuffer_iovec v[16];
+	struct evbuffer_ptr pos;
+	size_t left = n;
+	int k, i;
+
+	if (c->sha == NULL || n == 0)
+		return;
+	if (c->t_first == 0) {
+		struct timespec ts;
+
+		c->t_first = now_us();
+		clock_gettime(CLOCK_REALTIME, &ts);
+		c->first_at = (uint64_t)ts.tv_sec * 1000000 +
+		    (uint64_t)ts.tv_nsec / 1000;
+	}
+	c->up_bytes += n;
+	c->slow_count += n;
+	evbuffer_ptr_set(in, &pos, 0, EVBUFFER_PTR_SET);
+	while (left > 0) {
+		k = evbuffer_peek(in, (ev_ssize_t)left, &pos, v, 16);
+		for (i = 0; i < k && i < 16 && left > 0; i++) {
+			size_t m = v[i].iov_len < left ? v[i].iov_len : left;
+
+			EVP_DigestUpdate(c->sha, v[i].iov_base, m);
+			left -= m;
+		}
+		evbuffer_ptr_set(in, &pos, n - left, EVBUFFER_PTR_SET);
+	}
+}
+
+/*
+ * ?slow=: after each SLOW_PIECE of body, stop reading for slow_ms (the
+ * timer reads on).  Returns 1 when paused.
+ */
+static int
+upload_pause(struct conn *c)
+{
+	struct timeval tv;
+
+	if (c->slow_ms == 0 || c->slow_count < SLOW_PIECE)
+		return 0;
+	c->slow_count = 0;
+	bufferevent_disable(c->bev, EV_READ);
+	tv.tv_sec = 0;
+	tv.tv_usec = (suseconds_t)(c->slow_ms * 1000);
+	evtimer_add(c->timer, &tv);
+	return 1;
+}
+
 /* Parses a chunk-size line (hex size, optional extensions); 0 or -1. */
 static int
 parse_chunk_size(const char *line, uint64_t *size)
@@ -684,8 +797,11 @@ conn_read_body(struct conn *c)
 		if (c->framing == FRAME_LENGTH ||
 		    (c->framing == FRAME_CHUNKED && c->chunk == CHUNK_DATA)) {
 			n = avail < c->body_left ? avail : (size_t)c->body_left;
+			upload_data(c, n);
 			conn_consume(c, n);
 			c->body_left -= n;
+			if (c->body_left > 0 && upload_pause(c))
+				return 0;
 			if (c->body_left > 0)
 				return 0;
 			if (c->framing == FRAME_LENGTH)
@@ -710,6 +826,13 @@ conn_read_body(struct conn *c)
 			    CHUNK_LINE_MAX : HEAD_MAX) ? -1 : 0;
 		n = (size_t)eol.pos;
 		if (c->chunk == CHUNK_TRAILER) {
+			if (n > 0 && c->sha != NULL &&
+			    c->trailers_len + n + 1 < sizeof(c->trailers)) {
+				if (c->trailers_len > 0)
+					c->trailers[c->trailers_len++] = ';';
+				evbuffer_copyout(in, c->trailers + c->trailers_len, n);
+				c->trailers_len += n;
+			}
 			conn_consume(c, n + 2);
 			if (n == 0)
 				return 1;
@@ -742,7 +865,8 @@ head_start(struct conn *c, int status)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 
-	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", status, reason(status));
+	evbuffer_add_printf(out, "HTTP/1.%d %d %s\r\n", c->http10 ? 0 : 1,
+	    status, reason(status));
 	evbuffer_add_printf(out, "X-Origin-Conn: %llu\r\n"
 	    "X-Origin-Req: %llu\r\n", c->serial, c->nreq);
 	add_req_id(c);
@@ -848,7 +972,12 @@ conn_pump(struct conn *c)
 		c->out_left -= n;
 	}
 	if (c->out_left == 0) {
-		if (c->chunked_out)
+		if (c->chunked_out && c->trailers_out)
+			/* One that may pass, one that must not. */
+			evbuffer_add_printf(out, "0\r\nX-Body-Length: %llu\r\n"
+			    "Content-Length: 1\r\n\r\n",
+			    (unsigned long long)c->out_off);
+		else if (c->chunked_out)
 			evbuffer_add(out, "0\r\n\r\n", 5);
 		c->streaming = 0;
 		queue_extra(c);
@@ -959,6 +1088,46 @@ send_status(struct conn *c, uint64_t code)
 }
 
 /*
+ * /upload: what came, as one line: "bytes=N sha256=HEX first_byte_us=T
+ * first_byte_at=EPOCH_USEC expect=0|1 framing=length|chunked|none
+ * trailers=NAME: V;..." (T: from the head to the first body byte).  With
+ * ?early= or ?expect-fail, sent before the body, which is never read
+ * (the connection closes after).
+ */
+static void
+send_upload(struct conn *c)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	char text[TRAILERS_MAX + 512], hex[2 * EVP_MAX_MD_SIZE + 1];
+	unsigned int mdlen = 0, i;
+	int len;
+
+	if (c->early || (c->expect_fail && c->saw_expect)) {
+		c->after = AFTER_CLOSE;
+		len = snprintf(text, sizeof(text), "answered before the body\n");
+		send_text(c, c->early ? c->early : 417, "", text, (size_t)len, 1);
+		return;
+	}
+	if (c->sha != NULL)
+		EVP_DigestFinal_ex(c->sha, md, &mdlen);
+	for (i = 0; i < mdlen; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	hex[2 * mdlen] = '\0';
+	if (c->http10)
+		c->after = AFTER_CLOSE;
+	len = snprintf(text, sizeof(text), "bytes=%llu sha256=%s "
+	    "first_byte_us=%llu first_byte_at=%llu expect=%d framing=%s "
+	    "trailers=%.*s\n",
+	    (unsigned long long)c->up_bytes, hex,
+	    (unsigned long long)(c->t_first ? c->t_first - c->t_head : 0),
+	    (unsigned long long)c->first_at,
+	    c->saw_expect, c->framing == FRAME_CHUNKED ? "chunked" :
+	    c->framing == FRAME_LENGTH ? "length" : "none",
+	    (int)c->trailers_len, c->trailers);
+	send_text(c, 200, "", text, (size_t)len, c->http10);
+}
+
+/*
  * Answers the request now (its body read, its delay over), as the path
  * says.  Returns -1 when the connection is gone.
  */
@@ -1015,12 +1184,17 @@ conn_respond(struct conn *c)
 		send_pattern(c, FRAME_LENGTH, n, n);
 	} else if (path_number(path, "/chunked/", &n)) {
 		send_pattern(c, FRAME_CHUNKED, 0, n);
+	} else if (path_number(path, "/chunked-trailers/", &n)) {
+		c->trailers_out = 1;
+		send_pattern(c, FRAME_CHUNKED, 0, n);
 	} else if (path_number(path, "/close/", &n)) {
 		c->after = AFTER_CLOSE;
 		send_pattern(c, FRAME_NONE, 0, n);
 	} else if (path_number(path, "/stall-body/", &n)) {
 		c->after = AFTER_STALL;
 		send_pattern(c, FRAME_LENGTH, n, n / 2);
+	} else if (strcmp(path, "/upload") == 0) {
+		send_upload(c);
 	} else if (strcmp(path, "/echo") == 0) {
 		n = evbuffer_get_length(c->raw);
 		head_start(c, 200);
@@ -1115,6 +1289,21 @@ conn_advance(struct conn *c)
 		if (strcmp(c->path, "/continue") == 0 && c->minor >= 1)
 			bufferevent_write(c->bev,
 			    "HTTP/1.1 100 Continue\r\n\r\n", 25);
+		if (strcmp(c->path, "/upload") == 0) {
+			c->t_head = now_us();
+			if ((c->sha = EVP_MD_CTX_new()) == NULL ||
+			    EVP_DigestInit_ex(c->sha, EVP_sha256(), NULL) != 1) {
+				c->bad = 500;
+				return conn_respond(c);
+			}
+			/* An answer before the body, which is never read. */
+			if (c->early || (c->expect_fail && c->saw_expect))
+				return conn_respond(c);
+			/* An HTTP/1.0 server knows no Expect. */
+			if (c->saw_expect && c->minor >= 1 && !c->http10)
+				bufferevent_write(c->bev,
+				    "HTTP/1.1 100 Continue\r\n\r\n", 25);
+		}
 		c->state = CONN_BODY;
 	}
 	if (c->state != CONN_BODY)
@@ -1236,6 +1425,11 @@ conn_on_timer(evutil_socket_t fd, short what, void *arg)
 		break;
 	case CONN_DELAY:
 		conn_respond(c);
+		break;
+	case CONN_BODY:
+		/* ?slow=: the pause is over. */
+		bufferevent_enable(c->bev, EV_READ);
+		conn_advance(c);
 		break;
 	case CONN_LINGER:
 		conn_free(c);

@@ -33,6 +33,18 @@ echo_body() {
 	tail -c +$((n + 1)) "$1"
 }
 
+# dechunk: a chunked body on stdin, decoded (trailers dropped).
+dechunk() {
+	python3 -c '
+import sys
+d = sys.stdin.buffer.read(); out = bytearray()
+while True:
+    eol = d.index(b"\r\n"); n = int(d[:eol], 16); d = d[eol + 2:]
+    if n == 0: break
+    out += d[:n]; d = d[n + 2:]
+sys.stdout.buffer.write(out)'
+}
+
 # has_line FILE LINE: the echoed head has exactly this line.
 has_line() {
 	echo_head "$1" | grep -qxF -- "$2"
@@ -105,13 +117,19 @@ px -X GET --data-binary '{"q":1}' -H 'Content-Type: application/json' "$U/echo" 
 check "GET with a body: Content-Length 7" has_line "$T/echo.getbody" "Content-Length: 7"
 check_eq "GET with a body: body intact" '{"q":1}' "$(echo_body "$T/echo.getbody")"
 
-# A chunked upload reaches the origin with Content-Length, not chunked.
+# A chunked upload streams on chunked, or with its Content-Length when the
+# whole body came with its head; either way the body arrives intact.
 head -c 100000 /dev/urandom >"$T/up.bin"
 px -H 'Transfer-Encoding: chunked' --data-binary @"$T/up.bin" -o "$T/echo.chunked" "$U/echo" || true
-check "chunked upload: Content-Length: 100000" \
-    has_line "$T/echo.chunked" "Content-Length: 100000"
-check "chunked upload: no Transfer-Encoding" no_field "$T/echo.chunked" Transfer-Encoding
-echo_body "$T/echo.chunked" >"$T/echo.chunked.body"
+if has_line "$T/echo.chunked" "Transfer-Encoding: chunked"; then
+	check "chunked upload: no Content-Length with chunked" \
+	    no_field "$T/echo.chunked" Content-Length
+	echo_body "$T/echo.chunked" | dechunk >"$T/echo.chunked.body"
+else
+	check "chunked upload: Content-Length: 100000" \
+	    has_line "$T/echo.chunked" "Content-Length: 100000"
+	echo_body "$T/echo.chunked" >"$T/echo.chunked.body"
+fi
 check_eq "chunked upload: body md5" "$(md5_of "$T/up.bin")" "$(md5_of "$T/echo.chunked.body")"
 
 # Response: Content-Length.

@@ -261,6 +261,35 @@ sys.stdout.buffer.write(out)
 ' "$1" "$2"
 }
 
+# rawseq HOST PORT PIECE...: one TCP connection, written piece by piece:
+# a PIECE is bytes to send (with \r, \n, \xNN escapes), "sleep:SECONDS",
+# or "close" (close at once, reading nothing).  Then prints what comes
+# back until the server closes or 10 s pass.
+rawseq() {
+	python3 -c '
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
+for a in sys.argv[3:]:
+    if a.startswith("sleep:"):
+        time.sleep(float(a[6:]))
+    elif a == "close":
+        s.close()
+        sys.exit(0)
+    else:
+        s.sendall(a.encode().decode("unicode_escape").encode("latin-1"))
+out = b""
+try:
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        out += b
+except OSError:
+    pass
+sys.stdout.buffer.write(out)
+' "$@"
+}
+
 # status_of: the status code of the first response line on stdin.
 status_of() {
 	head -n 1 | awk '{ print $2 }'

@@ -29,6 +29,8 @@ static struct {
 	char log[512];			/* "interim 103,head 200,body 5,end reusable" */
 	char body[4096];
 	size_t body_len;
+	char trailers[256];		/* of a chunked body, as the codec kept them */
+	int sendable;			/* on_sendable calls */
 	bool done;			/* end or error came */
 	bool stop_at_head;		/* on_head returns false */
 	enum stream_error error;
@@ -74,9 +76,12 @@ on_body(struct evbuffer *data, void *arg)
 }
 
 static void
-on_end(bool reusable, void *arg)
+on_end(bool reusable, struct evbuffer *trailers, void *arg)
 {
 	note(reusable ? "end reusable" : "end closed", -1);
+	if (trailers != NULL)
+		seen.trailers[evbuffer_remove(trailers, seen.trailers,
+		    sizeof(seen.trailers) - 1)] = '\0';
 	seen.done = true;
 }
 
@@ -99,8 +104,14 @@ on_upgrade(struct http1_response *r, void *arg)
 	seen.done = true;
 }
 
+static void
+on_sendable(void *arg)
+{
+	seen.sendable++;
+}
+
 static const struct stream_ops ops = {
-	on_interim, on_head, on_body, on_end, on_error, on_upgrade,
+	on_interim, on_head, on_body, on_end, on_error, on_upgrade, on_sendable,
 };
 
 static void
@@ -154,8 +165,13 @@ start_rq(bool head_request, bool upgrade)
 	char req[128];
 	size_t n;
 
-	struct stream_request rq = { head, NULL, head_request, upgrade, 8192,
-	    10 * 1000000 };
+	struct stream_request rq = {
+		.head = head,
+		.head_request = head_request,
+		.upgrade = upgrade,
+		.max_header_size = 8192,
+		.read_timeout = 10 * 1000000,
+	};
 
 	stream_send(stream, &rq);
 	run();
@@ -222,6 +238,110 @@ START_TEST(test_chunked_after_interim)
 	ck_assert_str_eq(seen.log, "interim 103,head 200,end reusable");
 	ck_assert_uint_eq(seen.body_len, 5);
 	ck_assert(memcmp(seen.body, "abcde", 5) == 0);
+}
+END_TEST
+
+/* Response trailers are kept for the exchange, in order. */
+START_TEST(test_response_trailers)
+{
+	start(false);
+	origin("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "3\r\nabc\r\n0\r\nX-Sum: 1\r\nX-B: two words\r\n\r\n");
+	ck_assert_str_eq(seen.log, "head 200,end reusable");
+	ck_assert_str_eq(seen.trailers, "X-Sum: 1\r\nX-B: two words\r\n");
+}
+END_TEST
+
+/* Reads what the origin received so far into buf (NUL-terminated). */
+static size_t
+origin_got(char *buf, size_t size)
+{
+	size_t n;
+
+	run();
+	n = evbuffer_remove(bufferevent_get_input(pair[1]), buf, size - 1);
+	buf[n] = '\0';
+	return n;
+}
+
+/*
+ * A streamed chunked body: each piece one chunk, the end with the
+ * trailers that may pass; the request is unsent until the end.
+ */
+START_TEST(test_streamed_body)
+{
+	struct stream_request rq = {
+		.head = head,
+		.max_header_size = 8192,
+		.read_timeout = 10 * 1000000,
+		.chunked = true,
+		.body_pending = true,
+	};
+	struct evbuffer *piece = evbuffer_new(), *tr = evbuffer_new();
+	char got[512];
+
+	stream_send(stream, &rq);
+	ck_assert_uint_gt(stream_body_room(stream), 0);
+	evbuffer_add(piece, "hello", 5);
+	stream_send_body(stream, piece);
+	ck_assert_uint_eq(evbuffer_get_length(piece), 0);
+	origin_got(got, sizeof(got));
+	ck_assert_str_eq(got, "GET / HTTP/1.1\r\nHost: o\r\n\r\n5\r\nhello\r\n");
+	ck_assert_msg(stream_request_unsent(stream), "the body has not ended");
+	evbuffer_add_printf(tr, "X-Sum: 5\r\nContent-Length: 9\r\nbad line\r\n");
+	stream_end_body(stream, tr);
+	origin_got(got, sizeof(got));
+	ck_assert_str_eq(got, "0\r\nX-Sum: 5\r\n\r\n");
+	ck_assert_msg(!stream_request_unsent(stream), "all sent");
+	ck_assert_uint_eq(stream_body_room(stream), 0);
+	origin("HTTP/1.1 204 No Content\r\n\r\n");
+	ck_assert_str_eq(seen.log, "head 204,end reusable");
+	evbuffer_free(piece);
+	evbuffer_free(tr);
+}
+END_TEST
+
+/* A Content-Length body goes as it is, whatever the pieces. */
+START_TEST(test_streamed_length_body)
+{
+	struct stream_request rq = {
+		.head = head,
+		.max_header_size = 8192,
+		.read_timeout = 10 * 1000000,
+		.body_pending = true,
+	};
+	struct evbuffer *piece = evbuffer_new();
+	char got[512];
+
+	stream_send(stream, &rq);
+	evbuffer_add(piece, "ab", 2);
+	stream_send_body(stream, piece);
+	evbuffer_add(piece, "c", 1);
+	stream_send_body(stream, piece);
+	stream_end_body(stream, NULL);
+	origin_got(got, sizeof(got));
+	ck_assert_str_eq(got, "GET / HTTP/1.1\r\nHost: o\r\n\r\nabc");
+	/* An answer before the body's end: the connection is not reused. */
+	evbuffer_free(piece);
+}
+END_TEST
+
+START_TEST(test_early_answer_unsent)
+{
+	struct stream_request rq = {
+		.head = head,
+		.max_header_size = 8192,
+		.read_timeout = 10 * 1000000,
+		.body_pending = true,
+	};
+	char got[512];
+
+	stream_send(stream, &rq);
+	origin_got(got, sizeof(got));
+	origin("HTTP/1.1 417 Expectation Failed\r\nContent-Length: 0\r\n\r\n");
+	ck_assert_str_eq(seen.log, "head 417,end reusable");
+	ck_assert_msg(stream_request_unsent(stream),
+	    "a body not sent keeps the connection from reuse");
 }
 END_TEST
 
@@ -406,6 +526,10 @@ h1codec_suite(void)
 	tcase_add_test(tc, test_extra_bytes);
 	tcase_add_test(tc, test_chunked_after_interim);
 	tcase_add_test(tc, test_head_request);
+	tcase_add_test(tc, test_response_trailers);
+	tcase_add_test(tc, test_streamed_body);
+	tcase_add_test(tc, test_streamed_length_body);
+	tcase_add_test(tc, test_early_answer_unsent);
 	tcase_add_test(tc, test_close_delimited);
 	tcase_add_test(tc, test_closed_before_any_byte);
 	tcase_add_test(tc, test_closed_mid_head);
