@@ -14,6 +14,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/http_struct.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/util.h>
 
@@ -34,10 +35,12 @@
  * (and what pipelined requests may, while a reply is written).
  */
 #define CLIENT_READ_AHEAD (256 * 1024)
+/* How long a client whose body is left unread may go on sending it. */
+#define CLIENT_LINGER_SEC 2
 
 static void client_on_reject(evutil_socket_t fd, short what, void *arg);
 static void client_on_close_ev(evutil_socket_t fd, short what, void *arg);
-static void client_body_end(struct client *c);
+static void client_body_end(struct client *c, struct evhttp_request *req);
 
 /*
  * Runs cb for c from the loop, soon: the error reply and the close after
@@ -480,20 +483,26 @@ client_cut(struct client *c, struct evhttp_request *req)
 }
 
 /*
- * The reply is out.  A body not read to its end must not be parsed as
- * the next request: the connection ends, unless not a byte of the body
- * had come (an origin that answered an Expect: 100-continue at once),
- * when the client's next request follows the head.
+ * The reply (status) is out.  A body not read to its end must not be
+ * parsed as the next request: the connection ends.  One exception: a
+ * 417 to an Expect: 100-continue before a byte of the body came, which
+ * tells the client the body is not wanted, and which curl answers by
+ * asking again, without Expect, on the same connection (it does not
+ * once the connection closes).  A client may still send the body after
+ * any other final status (RFC 9110 10.1.1): those end the connection,
+ * and they say so (client_body_unread()).
  */
 static void
-client_body_end(struct client *c)
+client_body_end(struct client *c, struct evhttp_request *req)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct timeval linger = { CLIENT_LINGER_SEC, 0 };
 
 	c->body.on_body = NULL;
 	if (c->body.kind == CLIENT_BODY_NONE || c->body.done || c->closing)
 		return;
-	if (!client_body_begun(c)) {
+	if (evhttp_request_get_response_code(req) == 417 &&
+	    !client_body_begun(c)) {
 		reqscan_skip_body(&c->scan);
 		c->body.kind = CLIENT_BODY_NONE;
 		return;
@@ -502,7 +511,28 @@ client_body_end(struct client *c)
 	    "closing", c->peer_ip);
 	c->closing = true;
 	evbuffer_drain(in, evbuffer_get_length(in));
-	client_later(c, &c->close_ev, client_on_close_ev);
+	/*
+	 * A close with unread bytes in the socket is an RST, which can
+	 * destroy the reply before the client reads it (RFC 9112 9.6): our
+	 * FIN goes now, and what the client still sends is read and
+	 * dropped (client_on_input) until it closes, or for
+	 * CLIENT_LINGER_SEC.  evhttp, which would close at once, is told
+	 * the connection stays (an HTTP/1.0 one it closes all the same).
+	 */
+	if (req->minor == 0 || c->fd < 0 || (c->close_ev == NULL &&
+	    (c->close_ev = event_new(c->w->base, -1, 0, client_on_close_ev,
+	    c)) == NULL)) {
+		client_later(c, &c->close_ev, client_on_close_ev);
+		return;
+	}
+	while (evhttp_remove_header(evhttp_request_get_input_headers(req),
+	    "Connection") == 0)
+		;
+	while (evhttp_remove_header(evhttp_request_get_output_headers(req),
+	    "Connection") == 0)
+		;
+	shutdown(c->fd, SHUT_WR);
+	event_add(c->close_ev, &linger);
 }
 
 /* The reply to a dispatched request is fully written. */
@@ -516,7 +546,7 @@ client_on_complete(struct evhttp_request *req, void *arg)
 		event_del(c->hangup_ev);
 	c->w->replies_in_flight--;
 	c->w->hooks->reply_done(c->w->hooks_arg);
-	client_body_end(c);
+	client_body_end(c, req);
 	/* A body that broke was answered by its exchange: nothing more to say. */
 	if (c->rejecting && !c->closing)
 		client_later(c, &c->reject_ev, client_on_reject);
@@ -726,6 +756,15 @@ client_body_trailers(struct client *c)
 	    c->body_trailers : NULL;
 }
 
+void
+client_body_wake(struct client *c)
+{
+	if (c->body.on_body == NULL || c->body.done)
+		return;
+	bufferevent_enable(c->bev, EV_READ);
+	client_body_notify(c);
+}
+
 bool
 client_body_begun(const struct client *c)
 {
@@ -735,11 +774,9 @@ client_body_begun(const struct client *c)
 	    !reqscan_body_untouched(&c->scan));
 }
 
-void
-client_body_wake(struct client *c)
+bool
+client_body_unread(const struct client *c, int status)
 {
-	if (c->body.on_body == NULL || c->body.done)
-		return;
-	bufferevent_enable(c->bev, EV_READ);
-	client_body_notify(c);
+	return c->body.kind != CLIENT_BODY_NONE && !c->body.done &&
+	    (status != 417 || client_body_begun(c));
 }

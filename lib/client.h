@@ -150,9 +150,9 @@ void client_on_dispatch(struct client *c, struct evhttp_request *req);
  * once client_body_wake() has started the reading (until then the body
  * is held back in the client: an Expect: 100-continue waits).  A
  * client silent mid-body for client_idle_timeout fails the body with
- * 408.  A body nobody reads ends the connection after the reply (unless
- * not a byte of it had come: then the client's next request follows the
- * head).
+ * 408.  A body not read to its end ends the connection after the reply
+ * (but for a 417 before any of it came: then the client asks again on
+ * the connection, without Expect).
  */
 void client_body_watch(struct client *c, void (*on_body)(void *arg),
     void *arg);
@@ -165,14 +165,21 @@ void client_body_watch(struct client *c, void (*on_body)(void *arg),
 enum client_body_result client_body_read(struct client *c,
     struct evbuffer *out);
 
+/* True once any byte of the body has reached ferryd. */
+bool client_body_begun(const struct client *c);
+
+/*
+ * True when a reply with status, sent now, leaves the body unread: the
+ * connection will end after it (see client_body_watch), and the reply
+ * should say so.
+ */
+bool client_body_unread(const struct client *c, int status);
+
 /* Starts (or goes on) reading the body; on_body runs soon, news or not. */
 void client_body_wake(struct client *c);
 
 /* The trailer section of a chunked body read whole (NULL: none). */
 struct evbuffer *client_body_trailers(struct client *c);
-
-/* True once any byte of the body has reached ferryd. */
-bool client_body_begun(const struct client *c);
 
 /*
  * The reply about to be sent is the connection's last: what the client

@@ -205,14 +205,14 @@ log_access(struct exchange *ex)
 }
 
 /*
- * True when the client has begun to send a body that will not be read to
- * its end: the client connection ends after the reply.
+ * True when the body will not have been read to its end when a reply
+ * with status is: the client connection ends after it (client.h), and
+ * the reply says so.
  */
 static bool
-body_cut_short(const struct exchange *ex)
+body_cut_short(const struct exchange *ex, int status)
 {
-	return ex->client != NULL && ex->body_kind != CLIENT_BODY_NONE &&
-	    !ex->client->body.done && client_body_begun(ex->client);
+	return ex->client != NULL && client_body_unread(ex->client, status);
 }
 
 /*
@@ -241,8 +241,8 @@ exchange_fail(struct exchange *ex, int status, const char *fmt, ...)
 	    status, why);
 	log_access(ex);
 	w = ex->w;
-	/* The rest of a body begun is not read: the connection ends (client.h). */
-	close = body_cut_short(ex);
+	/* The rest of the body is not read: the connection ends (client.h). */
+	close = body_cut_short(ex, status);
 	worker_reply_error(w, exchange_end(ex), status, why, close);
 }
 
@@ -931,8 +931,8 @@ send_head(struct exchange *ex, struct http1_response *r)
 	    r->body == HTTP1_BODY_CLOSE))
 		while (evhttp_remove_header(in, "Connection") == 0)
 			;
-	/* The rest of a body begun will not be read: the connection ends. */
-	if (body_cut_short(ex)) {
+	/* The rest of the body will not be read: the connection ends. */
+	if (body_cut_short(ex, r->status)) {
 		while (evhttp_remove_header(in, "Connection") == 0)
 			;
 		evhttp_add_header(in, "Connection", "close");
