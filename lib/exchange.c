@@ -29,6 +29,7 @@
 #include "headers.h"
 #include "http1.h"
 #include "log.h"
+#include "originver.h"
 #include "owner.h"
 #include "pool.h"
 #include "tls.h"
@@ -60,6 +61,7 @@ static void exchange_on_end(bool reusable, struct evbuffer *trailers,
     void *arg);
 static void exchange_on_sendable(void *arg);
 static void pump_body(struct exchange *ex);
+static void send_interim(struct exchange *ex, struct evbuffer *buf);
 static void exchange_on_error(enum stream_error e, const char *why,
     void *arg);
 static void exchange_on_upgrade(struct http1_response *r, void *arg);
@@ -555,6 +557,21 @@ body_start(struct exchange *ex)
 	ex->body_chunked = ex->body_kind == CLIENT_BODY_CHUNKED;
 	ex->expect = expect != NULL && ex->req->minor >= 1 &&
 	    evbuffer_get_length(ex->body_buf) == 0;
+	/*
+	 * An origin known to speak HTTP/1.0 would never answer the Expect:
+	 * it does not see it, and the client is told to go on at once
+	 * (RFC 9110 10.1.1 leaves that to a proxy that knows).
+	 */
+	if (ex->expect && originver_is_http10(ex->w->originver, &ex->address)) {
+		struct evbuffer *go = evbuffer_new();
+
+		ex->expect = false;
+		if (go == NULL)
+			return -1;
+		evbuffer_add(go, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+		send_interim(ex, go);
+		evbuffer_free(go);
+	}
 	ex->body_flowing = !ex->expect;
 	if (ex->body_flowing)
 		client_body_wake(c);
@@ -1005,6 +1022,23 @@ send_head(struct exchange *ex, struct http1_response *r)
 }
 
 /*
+ * Writes an interim response to the client now: evhttp has queued
+ * nothing for this request yet and must not be woken for these bytes
+ * (its write callback would end the request); what the socket does not
+ * take waits, in order, in front of the final response.
+ */
+static void
+send_interim(struct exchange *ex, struct evbuffer *buf)
+{
+	struct bufferevent *cbev = evhttp_connection_get_bufferevent(ex->evcon);
+	struct evbuffer *out = bufferevent_get_output(cbev);
+
+	if (evbuffer_get_length(out) == 0)
+		evbuffer_write(buf, bufferevent_getfd(cbev));
+	evbuffer_add_buffer(out, buf);
+}
+
+/*
  * An interim response goes on to an HTTP/1.1 client as it came, less its
  * hop-by-hop fields (RFC 9110 15.2: ferryd never asks for one itself).
  * evhttp has queued nothing for this request yet and must not be woken
@@ -1052,9 +1086,7 @@ exchange_on_interim(const struct http1_response *r, void *arg)
 	write_origin_head(&w, 1, r);
 	headers_write(&w, "\r\n", 2);
 	headers_writer_flush(&w);
-	if (evbuffer_get_length(out) == 0)
-		evbuffer_write(buf, bufferevent_getfd(cbev));
-	evbuffer_add_buffer(out, buf);
+	send_interim(ex, buf);
 	evbuffer_free(buf);
 }
 
@@ -1064,6 +1096,7 @@ exchange_on_head(struct http1_response *r, void *arg)
 {
 	struct exchange *ex = arg;
 
+	originver_note(ex->w->originver, &ex->address, r->minor);
 	/*
 	 * A final answer before the origin asked for the body (417, 401,
 	 * ...): the body is not sent, nor read from the client.

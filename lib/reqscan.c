@@ -652,9 +652,6 @@ head_end(struct reqscan *s)
 		return bad(s, 400, "missing Host header");
 	if (s->minor == 1 && s->host_empty)
 		return bad(s, 400, "empty Host header");
-	if (s->method == M_EXT && (s->chunked || s->content_length > 0))
-		return bad(s, 501, "request bodies of extension methods are not "
-		    "supported yet");
 	if (!may_have_body(s->method) && (s->chunked || s->content_length > 0))
 		return bad(s, 400, "request body not allowed for this method");
 	if (s->content_length > s->limits.max_body_size)

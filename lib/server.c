@@ -30,6 +30,7 @@
 #include "exchange.h"
 #include "headers.h"
 #include "log.h"
+#include "originver.h"
 #include "pool.h"
 #include "server.h"
 #include "tls.h"
@@ -40,6 +41,8 @@ static const struct worker_hooks server_hooks;
 
 /* Host names whose addresses are kept at once (dns_cache_ttl). */
 #define SERVER_DNSCACHE_MAX 4096
+/* Origins remembered as HTTP/1.0 at most (originver.h). */
+#define SERVER_ORIGINVER_SLOTS 256
 
 /* Origin-form requests are for ferryd itself. */
 static void
@@ -470,6 +473,7 @@ server_new(struct event_base *base, const struct ferryd_config *cfg)
 		evdns_base_set_option(srv->dns, "attempts:", "2");
 	}
 	srv->dnscache = dnscache_new(SERVER_DNSCACHE_MAX);
+	srv->w.originver = originver_new(SERVER_ORIGINVER_SLOTS);
 	pool_params_from_config(&params, cfg);
 	srv->pool = pool_new(&params, &upstream_pool_ops, srv, base);
 	if (srv->pool != NULL)
@@ -483,7 +487,8 @@ server_new(struct event_base *base, const struct ferryd_config *cfg)
 	if (cfg->workers > 1)
 		log_notice("server.workers = %d: this version runs one event "
 		    "loop", cfg->workers);
-	if (srv->dns == NULL || srv->dnscache == NULL || srv->pool == NULL ||
+	if (srv->dns == NULL || srv->dnscache == NULL ||
+	    srv->w.originver == NULL || srv->pool == NULL ||
 	    srv->w.connector == NULL || srv->http == NULL) {
 		log_err("out of memory");
 		goto fail;
@@ -646,6 +651,7 @@ server_free(struct server *srv)
 	if (srv->dns != NULL)
 		evdns_base_free(srv->dns, 1);
 	dnscache_free(srv->dnscache);
+	originver_free(srv->w.originver);
 	if (srv->w.auth != NULL)
 		auth_free(srv->w.auth);
 	tls_unref(srv->w.tls);

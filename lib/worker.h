@@ -50,6 +50,7 @@ struct worker {
 	struct connector *connector;
 	struct auth *auth;			/* auth_file's users (the server's), or NULL */
 	struct tls *tls;			/* [tls]'s context: the server's reference */
+	struct originver *originver;		/* origins last heard in HTTP/1.0 (the server's) */
 	FILE *access_log;			/* access_log = FILE, or NULL */
 	struct exchange_list exchanges;		/* in flight */
 	struct tunnel_list tunnels;		/* connecting or open */

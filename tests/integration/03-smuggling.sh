@@ -158,9 +158,6 @@ EOF
 vector "lower-case method" 400 "method name must be upper case" <<EOF
 get $U/size/3 HTTP/1.1\r\n$H\r\n\r\n
 EOF
-vector "extension method with a body" 501 "request bodies of extension methods are not supported yet" <<EOF
-BREW $U/size/3 HTTP/1.1\r\n$H\r\nContent-Length: 3\r\n\r\nabc
-EOF
 vector "Expect: other" 417 "unsupported expectation" <<EOF
 POST $U/echo HTTP/1.1\r\n$H\r\nExpect: 200-ok\r\nContent-Length: 1\r\n\r\nx
 EOF

@@ -111,10 +111,17 @@ check "401 while the body streams: Connection: close" grep -qi '^Connection: clo
 check "in_use back to 0 after the early answers" wait_for 3 inuse_is 0
 
 # --- An HTTP/1.0 origin: no 100 Continue ever comes; the body goes
-# after a second all the same.
+# after a second all the same.  Once ferryd has heard it answer in
+# HTTP/1.0 it sends it no Expect, and tells the client to go on itself.
 out=$(px -w ' code=%{http_code}' -T "$T/b3" "$O/upload?http10")
 check_eq "HTTP/1.0 origin: upload intact" "200 $want3" \
     "$(echo "$out" | field code) $(echo "$out" | field sha256)"
+out=$(px -w ' code=%{http_code} time=%{time_total}' --expect100-timeout 10 \
+    -T "$T/b3" "$O/upload?http10")
+check_eq "HTTP/1.0 origin known: intact, and no Expect reaches it" \
+    "200 $want3 0" "$(echo "$out" | field code) $(echo "$out" | field sha256) $(echo "$out" | field expect)"
+ms=$(echo "$out" | field time | awk '{ printf "%d", $1 * 1000 }')
+check_le "HTTP/1.0 origin known: ferryd's own 100 Continue, no wait (ms)" "$ms" 900
 
 # --- Trailers: passed on with a body streamed chunked (less the ones a
 # trailer must not carry), dropped when the body went with a length.
