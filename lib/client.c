@@ -4,6 +4,7 @@
  * client.h and reqscan.h.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,7 +148,7 @@ client_check_body(void *arg, const char *cred, const char **why)
  * one has not ended): '@' in place of its first byte hides it from
  * evhttp (see struct client_body).
  */
-static void
+static bool
 client_on_mark(void *arg, uint64_t offset)
 {
 	struct client *c = arg;
@@ -160,10 +161,10 @@ client_on_mark(void *arg, uint64_t offset)
 	    EVBUFFER_PTR_SET) != 0 || evbuffer_peek(in, 1, &pos, &v, 1) < 1 ||
 	    v.iov_len == 0) {
 		/* Cannot happen; if it did, evhttp would read a body we never see. */
-		reqscan_fail(&c->scan, 500, "framing field out of reach");
-		return;
+		return false;
 	}
 	*(char *)v.iov_base = '@';
+	return true;
 }
 
 /* Tells the body's reader, from the loop, that there is news. */
@@ -483,14 +484,15 @@ client_cut(struct client *c, struct evhttp_request *req)
 }
 
 /*
- * The reply (status) is out.  A body not read to its end must not be
- * parsed as the next request: the connection ends.  One exception: a
- * 417 to an Expect: 100-continue before a byte of the body came, which
- * tells the client the body is not wanted, and which curl answers by
- * asking again, without Expect, on the same connection (it does not
- * once the connection closes).  A client may still send the body after
- * any other final status (RFC 9110 10.1.1): those end the connection,
- * and they say so (client_body_unread()).
+ * The reply is out.  A body not read to its end must not be parsed as
+ * the next request: the connection ends.  One exception
+ * (client_body_refused()): the origin's 417 to the Expect: 100-continue
+ * ferryd passed on, while the body was still held back and not a byte
+ * of it had come, in ferryd or in the socket; curl answers it by asking
+ * again, without Expect, on the same connection (it does not once the
+ * connection closes).  A client may send the body after any other final
+ * status (RFC 9110 10.1.1): those end the connection, and say so
+ * (client_body_unread()).
  */
 static void
 client_body_end(struct client *c, struct evhttp_request *req)
@@ -501,8 +503,7 @@ client_body_end(struct client *c, struct evhttp_request *req)
 	c->body.on_body = NULL;
 	if (c->body.kind == CLIENT_BODY_NONE || c->body.done || c->closing)
 		return;
-	if (evhttp_request_get_response_code(req) == 417 &&
-	    !client_body_begun(c)) {
+	if (!client_body_unread(c)) {
 		reqscan_skip_body(&c->scan);
 		c->body.kind = CLIENT_BODY_NONE;
 		return;
@@ -567,6 +568,7 @@ client_body_framing(struct client *c, struct evhttp_request *req)
 	b->kind = CLIENT_BODY_NONE;
 	b->length = b->left = b->taken = 0;
 	b->done = false;
+	b->refused = false;
 	b->on_body = NULL;
 	for (h = TAILQ_FIRST(in); h != NULL; h = next) {
 		next = TAILQ_NEXT(h, next);
@@ -721,6 +723,16 @@ client_body_read(struct client *c, struct evbuffer *out)
 
 	if (b->done)
 		return CLIENT_BODY_DONE;
+	/*
+	 * libevent reads 4 KiB per read(2): a body would cost a read, a
+	 * write and two epoll_ctl calls per 4 KiB.  The reader wants more
+	 * now, so take up to CLIENT_READ_AHEAD at once (the scanner sees
+	 * those bytes as it sees any others: they are added to in).
+	 */
+	if (!c->rejecting && !c->closing && c->fd >= 0 &&
+	    evbuffer_get_length(in) < CLIENT_READ_AHEAD)
+		(void)sockio_read(c->fd, in,
+		    CLIENT_READ_AHEAD - evbuffer_get_length(in));
 	if (b->kind == CLIENT_BODY_LENGTH) {
 		n = evbuffer_get_length(in);
 		if (n > b->left)
@@ -768,15 +780,28 @@ client_body_wake(struct client *c)
 bool
 client_body_begun(const struct client *c)
 {
-	return c->body.kind != CLIENT_BODY_NONE && (c->body.taken > 0 ||
-	    c->body.done ||
+	char b;
+
+	if (c->body.kind == CLIENT_BODY_NONE)
+		return false;
+	if (c->body.taken > 0 || c->body.done ||
 	    evbuffer_get_length(bufferevent_get_input(c->bev)) > 0 ||
-	    !reqscan_body_untouched(&c->scan));
+	    !reqscan_body_untouched(&c->scan))
+		return true;
+	/* Not read yet is not not sent: a byte waiting, or an EOF, counts. */
+	return c->fd < 0 || recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) >= 0 ||
+	    (errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+void
+client_body_refused(struct client *c)
+{
+	c->body.refused = true;
 }
 
 bool
-client_body_unread(const struct client *c, int status)
+client_body_unread(const struct client *c)
 {
 	return c->body.kind != CLIENT_BODY_NONE && !c->body.done &&
-	    (status != 417 || client_body_begun(c));
+	    !(c->body.refused && !client_body_begun(c));
 }

@@ -66,6 +66,7 @@ struct client_body {
 	uint64_t left;			/* CLIENT_BODY_LENGTH: bytes still to read */
 	uint64_t taken;			/* data bytes read so far */
 	bool done;
+	bool refused;			/* client_body_refused() */
 	struct http1_chunked chunked;	/* its trailers buffer: made when needed */
 	void (*on_body)(void *arg);	/* bytes or an error to read (NULL: unread) */
 	void *arg;
@@ -151,8 +152,7 @@ void client_on_dispatch(struct client *c, struct evhttp_request *req);
  * is held back in the client: an Expect: 100-continue waits).  A
  * client silent mid-body for client_idle_timeout fails the body with
  * 408.  A body not read to its end ends the connection after the reply
- * (but for a 417 before any of it came: then the client asks again on
- * the connection, without Expect).
+ * (but see client_body_refused()).
  */
 void client_body_watch(struct client *c, void (*on_body)(void *arg),
     void *arg);
@@ -169,11 +169,17 @@ enum client_body_result client_body_read(struct client *c,
 bool client_body_begun(const struct client *c);
 
 /*
- * True when a reply with status, sent now, leaves the body unread: the
- * connection will end after it (see client_body_watch), and the reply
- * should say so.
+ * The origin answered 417 to the Expect: 100-continue ferryd passed on,
+ * before anything told the client to send the body: if not a byte of it
+ * came, the client may ask again on the connection (client_body_end).
  */
-bool client_body_unread(const struct client *c, int status);
+void client_body_refused(struct client *c);
+
+/*
+ * True when a reply sent now leaves the body unread: the connection will
+ * end after it (see client_body_watch), and the reply should say so.
+ */
+bool client_body_unread(const struct client *c);
 
 /* Starts (or goes on) reading the body; on_body runs soon, news or not. */
 void client_body_wake(struct client *c);

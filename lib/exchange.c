@@ -207,14 +207,14 @@ log_access(struct exchange *ex)
 }
 
 /*
- * True when the body will not have been read to its end when a reply
- * with status is: the client connection ends after it (client.h), and
- * the reply says so.
+ * True when the body will not have been read to its end when the reply
+ * is: the client connection ends after it (client.h), and the reply
+ * says so.
  */
 static bool
-body_cut_short(const struct exchange *ex, int status)
+body_cut_short(const struct exchange *ex)
 {
-	return ex->client != NULL && client_body_unread(ex->client, status);
+	return ex->client != NULL && client_body_unread(ex->client);
 }
 
 /*
@@ -244,7 +244,7 @@ exchange_fail(struct exchange *ex, int status, const char *fmt, ...)
 	log_access(ex);
 	w = ex->w;
 	/* The rest of the body is not read: the connection ends (client.h). */
-	close = body_cut_short(ex, status);
+	close = body_cut_short(ex);
 	worker_reply_error(w, exchange_end(ex), status, why, close);
 }
 
@@ -530,7 +530,9 @@ exchange_on_expect_timeout(evutil_socket_t fd, short what, void *arg)
  * already: a body that came whole with its head goes upstream with its
  * length and without waiting for a 100 Continue.  Expect: 100-continue
  * is passed on only from an HTTP/1.1 client (RFC 9110 10.1.1: ignored
- * in HTTP/1.0).
+ * in HTTP/1.0).  Returns 0, -1 when out of memory, or 1 when the body
+ * cannot go: chunked, to an origin heard in HTTP/1.0 (RFC 9112 6.1: no
+ * Transfer-Encoding to a server not known to take HTTP/1.1).
  */
 static int
 body_start(struct exchange *ex)
@@ -555,6 +557,9 @@ body_start(struct exchange *ex)
 		return 0;
 	}
 	ex->body_chunked = ex->body_kind == CLIENT_BODY_CHUNKED;
+	if (ex->body_chunked &&
+	    originver_is_http10(ex->w->originver, &ex->address))
+		return 1;
 	ex->expect = expect != NULL && ex->req->minor >= 1 &&
 	    evbuffer_get_length(ex->body_buf) == 0;
 	/*
@@ -687,6 +692,7 @@ exchange_start(struct worker *w, struct client *client,
 	enum evhttp_cmd_type type = evhttp_request_get_command(req);
 	const char *uri = evhttp_request_get_uri(req);
 	const char *why;
+	int rc;
 
 	if ((ex = calloc(1, sizeof(*ex))) == NULL) {
 		worker_reply_error(w, req, 503, "out of memory", true);
@@ -729,7 +735,13 @@ exchange_start(struct worker *w, struct client *client,
 		return;
 	}
 	ex->owner = owner_new(ex->method, uri, clock_wall());
-	if (ex->owner == NULL || body_start(ex) != 0 || build_head(ex) != 0) {
+	rc = ex->owner != NULL ? body_start(ex) : -1;
+	if (rc > 0) {
+		exchange_fail(ex, 411, "the origin speaks HTTP/1.0: a body of "
+		    "unknown length cannot reach it");
+		return;
+	}
+	if (rc < 0 || build_head(ex) != 0) {
 		exchange_fail(ex, 503, "out of memory");
 		return;
 	}
@@ -949,7 +961,7 @@ send_head(struct exchange *ex, struct http1_response *r)
 		while (evhttp_remove_header(in, "Connection") == 0)
 			;
 	/* The rest of the body will not be read: the connection ends. */
-	if (body_cut_short(ex, r->status)) {
+	if (body_cut_short(ex)) {
 		while (evhttp_remove_header(in, "Connection") == 0)
 			;
 		evhttp_add_header(in, "Connection", "close");
@@ -1105,6 +1117,9 @@ exchange_on_head(struct http1_response *r, void *arg)
 		expect_over(ex);
 		log_debug("%s %s: %d before the body: not sent", ex->method,
 		    evhttp_request_get_uri(ex->req), r->status);
+		/* The Expect ferryd passed on failed: the client may ask again. */
+		if (r->status == 417 && ex->expect && ex->body_sent == 0)
+			client_body_refused(ex->client);
 	}
 	/* chunked, gzip: re-chunking would apply chunked twice. */
 	if (r->codings_chunked && ex->req->minor >= 1) {

@@ -497,8 +497,8 @@ name_end(struct reqscan *s, uint64_t colon)
 		if (s->n_transfer_encoding > 0)
 			goto both;
 		s->field = F_CONTENT_LENGTH;
-		if (s->mark != NULL)
-			s->mark(s->mark_arg, colon - len);
+		if (s->mark != NULL && !s->mark(s->mark_arg, colon - len))
+			return bad(s, 500, "framing field out of reach");
 	} else if (len == 17 && memcmp(t, "transfer-encoding", 17) == 0) {
 		if (s->minor == 0)
 			return bad(s, 400,
@@ -512,8 +512,8 @@ name_end(struct reqscan *s, uint64_t colon)
 			return bad(s, 400,
 			    "request body not allowed for this method");
 		s->field = F_TRANSFER_ENCODING;
-		if (s->mark != NULL)
-			s->mark(s->mark_arg, colon - len);
+		if (s->mark != NULL && !s->mark(s->mark_arg, colon - len))
+			return bad(s, 500, "framing field out of reach");
 	} else if (len == 6 && memcmp(t, "expect", 6) == 0)
 		s->field = F_EXPECT;
 	else if (len == 19 && s->body_check != NULL &&

@@ -41,9 +41,10 @@ typedef int (*reqscan_body_check)(void *arg, const char *cred,
 /*
  * Told where the name of a Content-Length or Transfer-Encoding field
  * begins (its stream offset), while the name is still in the caller's
- * buffer: evhttp must not see it (client.c).
+ * buffer: evhttp must not see it (client.c).  False: it could not be
+ * hidden, and the request fails (500).
  */
-typedef void (*reqscan_mark_fn)(void *arg, uint64_t offset);
+typedef bool (*reqscan_mark_fn)(void *arg, uint64_t offset);
 
 /* Heads with extension methods scanned but not yet dispatched, at most. */
 #define REQSCAN_EXT_QUEUE 8

@@ -152,6 +152,7 @@ struct conn {
 	uint64_t		 first_at;	/* the same, usec since the epoch */
 	int			 saw_expect;	/* Expect: 100-continue came */
 	int			 early;		/* ?early=N: N before the body */
+	int			 late;		/* ?late=N: 100 Continue, then N */
 	int			 expect_fail;	/* ?expect-fail: 417 to an Expect */
 	int			 http10;	/* ?http10: an HTTP/1.0 server */
 	unsigned long		 slow_ms;	/* ?slow=MS: pause after SLOW_PIECE */
@@ -290,6 +291,9 @@ path_number(const char *path, const char *prefix, uint64_t *n)
  *   early=N      /upload: answer N (200..599) at once, before the body,
  *                which is never read; then close.
  *   expect-fail  /upload: answer 417 at once to an Expect: 100-continue.
+ *   late=N       /upload: send 100 Continue, then answer N (200..599)
+ *                at once, before the body, which is never read.
+ *                (early= and expect-fail wait out delay= first.)
  *   http10       /upload: be an HTTP/1.0 server: no 100 Continue,
  *                "HTTP/1.0" responses, close after each.
  *   slow=MS      /upload: after each 64 KiB of body, stop reading for MS.
@@ -324,6 +328,11 @@ parse_query(struct conn *c, const char *q)
 			    v > 599)
 				return -1;
 			c->early = (int)v;
+		} else if (strncmp(p, "late=", 5) == 0) {
+			if (parse_u64(p + 5, len - 5, &v) != 0 || v < 200 ||
+			    v > 599)
+				return -1;
+			c->late = (int)v;
 		} else if (len == 11 && strncmp(p, "expect-fail", 11) == 0) {
 			c->expect_fail = 1;
 		} else if (len == 6 && strncmp(p, "http10", 6) == 0) {
@@ -526,7 +535,7 @@ request_clear(struct conn *c)
 		EVP_MD_CTX_free(c->sha);
 	c->sha = NULL;
 	c->up_bytes = c->t_head = c->t_first = c->first_at = c->slow_count = 0;
-	c->saw_expect = c->early = c->expect_fail = c->http10 = 0;
+	c->saw_expect = c->early = c->late = c->expect_fail = c->http10 = 0;
 	c->slow_ms = 0;
 	c->trailers_len = 0;
 	c->head = NULL;
@@ -1102,10 +1111,11 @@ send_upload(struct conn *c)
 	unsigned int mdlen = 0, i;
 	int len;
 
-	if (c->early || (c->expect_fail && c->saw_expect)) {
+	if (c->early || c->late || (c->expect_fail && c->saw_expect)) {
 		c->after = AFTER_CLOSE;
 		len = snprintf(text, sizeof(text), "answered before the body\n");
-		send_text(c, c->early ? c->early : 417, "", text, (size_t)len, 1);
+		send_text(c, c->early ? c->early : c->late ? c->late : 417, "",
+		    text, (size_t)len, 1);
 		return;
 	}
 	if (c->sha != NULL)
@@ -1296,13 +1306,15 @@ conn_advance(struct conn *c)
 				c->bad = 500;
 				return conn_respond(c);
 			}
-			/* An answer before the body, which is never read. */
+			/* An answer before the body (after ?delay=), never read. */
 			if (c->early || (c->expect_fail && c->saw_expect))
-				return conn_respond(c);
+				return conn_request_ready(c);
 			/* An HTTP/1.0 server knows no Expect. */
 			if (c->saw_expect && c->minor >= 1 && !c->http10)
 				bufferevent_write(c->bev,
 				    "HTTP/1.1 100 Continue\r\n\r\n", 25);
+			if (c->late)
+				return conn_respond(c);
 		}
 		c->state = CONN_BODY;
 	}

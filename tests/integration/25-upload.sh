@@ -110,6 +110,37 @@ check_eq "401 while the body streams: relayed" 401 "$(status_of <"$T/h401")"
 check "401 while the body streams: Connection: close" grep -qi '^Connection: close' "$T/h401"
 check "in_use back to 0 after the early answers" wait_for 3 inuse_is 0
 
+# --- A body left unread must never be taken for a request, however the
+# early answer came: a client may send the body after it (RFC 9110
+# 10.1.1).  Each body here is a whole request; the origin must see only
+# the upload, and the client one reply, ending the connection.
+SMUG="GET $O/size/1 HTTP/1.1\r\nHost: x\r\n\r\n"
+SMUG_LEN=$(printf "$SMUG" | wc -c)
+# unread_body DESCRIPTION RAWSEQ_PIECES...
+unread_body() {
+	d=$1
+	shift
+	r0=$(origin_stat requests)
+	out=$(rawseq 127.0.0.1 "$PROXY_PORT" "$@")
+	check_eq "$d: one reply, Connection: close, nothing smuggled" "1 1 $((r0 + 1))" \
+	    "$(echo "$out" | grep -c '^HTTP/1\.[01] [2-5]') $(echo "$out" | grep -ci '^Connection: close') $(origin_stat requests)"
+}
+unread_body "no Expect, 417 at once, body after it" \
+    "PUT $O/upload?early=417 HTTP/1.1\r\nHost: x\r\nContent-Length: $SMUG_LEN\r\n\r\n" \
+    sleep:0.5 "$SMUG"
+unread_body "Expect, the origin's 100 then 417, body after the 100" \
+    "PUT $O/upload?late=417 HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: $SMUG_LEN\r\n\r\n" \
+    sleep:0.5 "$SMUG"
+unread_body "Expect, body sent without waiting, 417 after it" \
+    "PUT $O/upload?expect-fail&delay=500 HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: $SMUG_LEN\r\n\r\n" \
+    sleep:0.1 "$SMUG" sleep:1
+unread_body "HTTP/1.0 keep-alive client with Expect, 417 at once" \
+    "PUT $O/upload?early=417 HTTP/1.0\r\nConnection: keep-alive\r\nExpect: 100-continue\r\nContent-Length: $SMUG_LEN\r\n\r\n" \
+    sleep:0.5 "$SMUG"
+unread_body "401 after the origin's 100, body after the 100" \
+    "PUT $O/upload?late=401 HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: $SMUG_LEN\r\n\r\n" \
+    sleep:0.5 "$SMUG"
+
 # --- An HTTP/1.0 origin: no 100 Continue ever comes; the body goes
 # after a second all the same.  Once ferryd has heard it answer in
 # HTTP/1.0 it sends it no Expect, and tells the client to go on itself.
@@ -122,6 +153,14 @@ check_eq "HTTP/1.0 origin known: intact, and no Expect reaches it" \
     "200 $want3 0" "$(echo "$out" | field code) $(echo "$out" | field sha256) $(echo "$out" | field expect)"
 ms=$(echo "$out" | field time | awk '{ printf "%d", $1 * 1000 }')
 check_le "HTTP/1.0 origin known: ferryd's own 100 Continue, no wait (ms)" "$ms" 900
+# RFC 9112 6.1: no Transfer-Encoding to a server known for HTTP/1.0.
+code=$(px -o /dev/null -w '%{http_code}' -T - "$O/upload?http10" <"$T/b3" || true)
+check_eq "HTTP/1.0 origin known: a body of unknown length gets 411" 411 "$code"
+# The test origin was HTTP/1.0 only for ?http10: one HTTP/1.1 answer and
+# ferryd forgets it.
+check_eq "an HTTP/1.1 answer again" 200 "$(px -o /dev/null -w '%{http_code}' "$O/size/1")"
+out=$(px -T - "$O/upload" <"$T/b3")
+check_eq "... and chunked goes to it again" chunked "$(echo "$out" | field framing)"
 
 # --- Trailers: passed on with a body streamed chunked (less the ones a
 # trailer must not carry), dropped when the body went with a length.

@@ -510,13 +510,20 @@ END_TEST
 static uint64_t marks[4];
 static int n_marks;
 
-static void
+static bool
 on_mark(void *arg, uint64_t offset)
 {
 	(void)arg;
 	if (n_marks < 4)
 		marks[n_marks] = offset;
 	n_marks++;
+	return true;
+}
+
+static bool
+refuse_mark(void *arg, uint64_t offset)
+{
+	return false;
 }
 
 START_TEST(framing_marked)
@@ -546,6 +553,22 @@ START_TEST(framing_marked)
 		    (unsigned long long)marks[1]);
 		ck_assert_int_eq(s.requests, 3);
 	}
+}
+END_TEST
+
+/* A name that cannot be hidden fails the request: evhttp must not read it. */
+START_TEST(framing_mark_refused)
+{
+	static const char in[] = "POST / HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: 3\r\n\r\nabc";
+	struct reqscan s;
+
+	reqscan_init(&s, &limits);
+	reqscan_set_mark(&s, refuse_mark, NULL);
+	ck_assert_int_eq(reqscan_feed(&s, in, sizeof(in) - 1), -1);
+	ck_assert_int_eq(s.status, 500);
+	ck_assert_int_eq(s.requests, 0);
+	ck_assert_uint_eq(s.request_start, 0);
 }
 END_TEST
 
@@ -1560,6 +1583,7 @@ reqscan_suite(void)
 	tcase_add_test(tc, chunk_trailer);
 	tcase_add_test(tc, chunk_trailer_too_large);
 	tcase_add_test(tc, framing_marked);
+	tcase_add_test(tc, framing_mark_refused);
 	tcase_add_test(tc, skip_untouched_body);
 	tcase_add_test(tc, chunk_over_max_body);
 	tcase_add_test(tc, chunk_at_max_body);
