@@ -712,6 +712,41 @@ client_body_watch(struct client *c, void (*on_body)(void *arg), void *arg)
 	    client_on_body_event, c);
 }
 
+/*
+ * libevent reads 4 KiB per read(2) (EVBUFFER_MAX_READ, into an input
+ * buffer whose end only it may fill): a body would cost a read, a
+ * write and two epoll_ctl calls per 4 KiB.  Once the input buffer is
+ * empty, the rest of a Content-Length body is read straight into out,
+ * CLIENT_READ_AHEAD at most and never past the body's end, and counted
+ * through the scanner (which only counts body bytes).
+ */
+static void
+read_more_body(struct client *c, struct evbuffer *out)
+{
+	struct client_body *b = &c->body;
+	size_t before = evbuffer_get_length(out), want;
+	struct evbuffer_iovec v[8];
+	struct evbuffer_ptr pos;
+	ssize_t got;
+	int k, i;
+
+	if (b->left == 0 || c->rejecting || c->closing || c->fd < 0 ||
+	    evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+		return;
+	want = b->left < CLIENT_READ_AHEAD ? (size_t)b->left : CLIENT_READ_AHEAD;
+	if ((got = sockio_read(c->fd, out, want)) <= 0)
+		return;		/* an EOF or error comes to the bufferevent too */
+	b->left -= (uint64_t)got;
+	evbuffer_ptr_set(out, &pos, before, EVBUFFER_PTR_SET);
+	k = evbuffer_peek(out, got, &pos, v, 8);
+	for (i = 0; i < k && i < 8; i++) {
+		size_t m = v[i].iov_len < (size_t)got ? v[i].iov_len : (size_t)got;
+
+		reqscan_feed(&c->scan, v[i].iov_base, m);
+		got -= (ssize_t)m;
+	}
+}
+
 enum client_body_result
 client_body_read(struct client *c, struct evbuffer *out)
 {
@@ -723,22 +758,13 @@ client_body_read(struct client *c, struct evbuffer *out)
 
 	if (b->done)
 		return CLIENT_BODY_DONE;
-	/*
-	 * libevent reads 4 KiB per read(2): a body would cost a read, a
-	 * write and two epoll_ctl calls per 4 KiB.  The reader wants more
-	 * now, so take up to CLIENT_READ_AHEAD at once (the scanner sees
-	 * those bytes as it sees any others: they are added to in).
-	 */
-	if (!c->rejecting && !c->closing && c->fd >= 0 &&
-	    evbuffer_get_length(in) < CLIENT_READ_AHEAD)
-		(void)sockio_read(c->fd, in,
-		    CLIENT_READ_AHEAD - evbuffer_get_length(in));
 	if (b->kind == CLIENT_BODY_LENGTH) {
 		n = evbuffer_get_length(in);
 		if (n > b->left)
 			n = (size_t)b->left;
 		evbuffer_remove_buffer(in, out, n);
 		b->left -= n;
+		read_more_body(c, out);
 		b->done = b->left == 0;
 	} else if (b->kind == CLIENT_BODY_CHUNKED) {
 		/* The scanner checked every byte here: an error is ours. */

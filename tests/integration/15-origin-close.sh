@@ -100,6 +100,14 @@ check_eq "and the next one reuses it" "200 6" \
     "$(px -o /dev/null -w '%{http_code} %header{x-origin-conn}' "$O/size/5")"
 check_eq "the origin accepted as many connections as ferryd opened, still" \
     "$(origin_stat accepted)" $(( $(metric "$OPENED") - a0 + A0 ))
+
+# A body streamed out beyond what ferryd keeps for a retry (64 KiB) is
+# never sent twice, PUT or not: it is no longer all in ferryd.
+head -c 1048576 /dev/zero >"$T/1m"
+r1=$(metric "$RETRIES")
+check_eq "GET ?drop-next answered (connection 6)" 200 "$(arm)"
+not_retried "PUT with a 1 MiB streamed body" -X PUT -H 'Expect:' \
+    --data-binary @"$T/1m" "$O/echo"
 check_eq "no leak" 0 "$(metric ferryd_upstream_leaks_total)"
 
 check "clean exit" stop_ferryd
