@@ -239,42 +239,26 @@ px() {
 	curl -s --max-time 20 -x "$PROXY" "$@"
 }
 
-# raw HOST PORT: sends stdin on one TCP connection, prints what comes back
-# until the server closes (send "Connection: close" last) or 5 s pass.  The
-# socket is not half-closed: ferryd, like nginx and squid, takes a client
-# that shuts down its side before the reply as gone.
-raw() {
-	python3 -c '
-import socket, sys
-s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
-s.sendall(sys.stdin.buffer.read())
-out = b""
-try:
-    while True:
-        b = s.recv(65536)
-        if not b:
-            break
-        out += b
-except socket.timeout:
-    pass
-sys.stdout.buffer.write(out)
-' "$1" "$2"
-}
-
 # rawseq HOST PORT PIECE...: one TCP connection, written piece by piece:
-# a PIECE is bytes to send (with \r, \n, \xNN escapes), "sleep:SECONDS",
-# or "close" (close at once, reading nothing).  Then prints what comes
-# back until the server closes or 10 s pass.
+# a PIECE is bytes to send (with \r, \n, \xNN escapes), "-" (all of
+# stdin, as it is), "sleep:SECONDS", or "close" (close at once, reading
+# nothing).  Then prints what comes back until the server closes or
+# RAW_TIMEOUT (10) seconds of silence pass.  The socket is not
+# half-closed: ferryd, like nginx and squid, takes a client that shuts
+# down its side before the reply as gone.
 rawseq() {
 	python3 -c '
-import socket, sys, time
-s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
+import os, socket, sys, time
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])),
+                             timeout=float(os.environ.get("RAW_TIMEOUT", "10")))
 for a in sys.argv[3:]:
     if a.startswith("sleep:"):
         time.sleep(float(a[6:]))
     elif a == "close":
         s.close()
         sys.exit(0)
+    elif a == "-":
+        s.sendall(sys.stdin.buffer.read())
     else:
         s.sendall(a.encode().decode("unicode_escape").encode("latin-1"))
 out = b""
@@ -289,6 +273,10 @@ except OSError:
 sys.stdout.buffer.write(out)
 ' "$@"
 }
+
+# raw HOST PORT: sends stdin on one TCP connection, prints what comes back
+# until the server closes (send "Connection: close" last) or 5 s pass.
+raw() { RAW_TIMEOUT=5 rawseq "$1" "$2" -; }
 
 # status_of: the status code of the first response line on stdin.
 status_of() {
