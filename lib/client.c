@@ -503,11 +503,6 @@ client_body_end(struct client *c, struct evhttp_request *req)
 	c->body.on_body = NULL;
 	if (c->body.kind == CLIENT_BODY_NONE || c->body.done || c->closing)
 		return;
-	if (!client_body_unread(c)) {
-		reqscan_skip_body(&c->scan);
-		c->body.kind = CLIENT_BODY_NONE;
-		return;
-	}
 	log_debug("client %s: the rest of the request body is not read: "
 	    "closing", c->peer_ip);
 	c->closing = true;
@@ -568,7 +563,6 @@ client_body_framing(struct client *c, struct evhttp_request *req)
 	b->kind = CLIENT_BODY_NONE;
 	b->length = b->left = b->taken = 0;
 	b->done = false;
-	b->refused = false;
 	b->on_body = NULL;
 	for (h = TAILQ_FIRST(in); h != NULL; h = next) {
 		next = TAILQ_NEXT(h, next);
@@ -822,12 +816,20 @@ client_body_begun(const struct client *c)
 void
 client_body_refused(struct client *c)
 {
-	c->body.refused = true;
+	/*
+	 * Decided now, before the 417 goes out: once the client has it,
+	 * its next bytes are its next request (curl sends it at once), and
+	 * the scanner must take them as one.
+	 */
+	if (client_body_begun(c))
+		return;
+	reqscan_skip_body(&c->scan);
+	c->body.kind = CLIENT_BODY_NONE;
+	c->body.on_body = NULL;
 }
 
 bool
 client_body_unread(const struct client *c)
 {
-	return c->body.kind != CLIENT_BODY_NONE && !c->body.done &&
-	    !(c->body.refused && !client_body_begun(c));
+	return c->body.kind != CLIENT_BODY_NONE && !c->body.done;
 }

@@ -66,7 +66,6 @@ struct client_body {
 	uint64_t left;			/* CLIENT_BODY_LENGTH: bytes still to read */
 	uint64_t taken;			/* data bytes read so far */
 	bool done;
-	bool refused;			/* client_body_refused() */
 	struct http1_chunked chunked;	/* its trailers buffer: made when needed */
 	void (*on_body)(void *arg);	/* bytes or an error to read (NULL: unread) */
 	void *arg;
@@ -170,8 +169,11 @@ bool client_body_begun(const struct client *c);
 
 /*
  * The origin answered 417 to the Expect: 100-continue ferryd passed on,
- * before anything told the client to send the body: if not a byte of it
- * came, the client may ask again on the connection (client_body_end).
+ * before anything told the client to send the body.  Called before the
+ * 417 goes out: if not a byte of the body has come, in ferryd or in the
+ * socket, the body is dropped from the stream at once (the scanner
+ * takes the next byte as a request's) and the connection stays: the
+ * client may ask again on it, without Expect.
  */
 void client_body_refused(struct client *c);
 

@@ -97,6 +97,14 @@ check_eq "417 to the Expect: curl retries without it and succeeds" \
     "200 0 $want3" "$(echo "$out" | field code) $(echo "$out" | field expect) $(echo "$out" | field sha256)"
 check_eq "... on the same client connection (the 417 kept it open)" 1 \
     $(( $(metric ferryd_client_connections_accepted_total) - acc - 1 ))
+# After a 417 that kept the connection, the client's next bytes are a
+# request, checked by the scanner like any other (a second Content-Length
+# gets its 400): the scanner skipped the body before the 417 went out.
+out=$(rawseq 127.0.0.1 "$PROXY_PORT" \
+    "PUT $O/upload?expect-fail HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n" \
+    sleep:0.5 "GET $O/size/1 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 0\r\n\r\n")
+check_eq "after a kept 417, the next request is scanned: 417 then 400" "417 400" \
+    "$(echo "$out" | awk '/^HTTP\/1/ { printf "%s%s", sep, $2; sep = " " }')"
 out=$(px -D "$T/h401e" -w ' code=%{http_code} up=%{size_upload}' -T "$T/b3" "$O/upload?early=401")
 check_eq "401 before the body: relayed, and the body never sent" \
     "401 0" "$(echo "$out" | field code) $(echo "$out" | field up)"
