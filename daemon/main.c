@@ -11,8 +11,10 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "config.h"
 #include "log.h"
+#include "notify.h"
 #include "server.h"
 
 #ifndef SYSCONFDIR
@@ -21,10 +23,15 @@
 
 #define DEFAULT_CONFIG SYSCONFDIR "/ferryd/ferryd.ini"
 
+/* How often "systemctl status" gets a new pool summary (usec). */
+#define STATUS_EVERY (10 * 1000 * 1000)
+
 struct daemon {
 	struct event_base *base;
 	struct server *srv;
 	struct ferryd_config *cfg;
+	struct notify *notify;		/* NULL: not under systemd */
+	struct event *status_ev;
 	int foreground;
 };
 
@@ -59,22 +66,36 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 
 	if (sig != SIGHUP) {
 		log_notice("signal %d: shutting down", (int)sig);
+		notify_stopping(d->notify);
+		if (d->status_ev != NULL)
+			event_del(d->status_ev);
 		server_shutdown(d->srv);
 		return;
 	}
+	notify_reloading(d->notify, clock_now());
 	if ((cfg = config_load(d->cfg->path, &errors)) == NULL) {
 		log_err("reload failed; the old configuration stays:");
 		log_errors(errors);
 		free(errors);
-		return;
-	}
-	if (server_reload(d->srv, cfg) != 0) {
+	} else if (server_reload(d->srv, cfg) != 0) {
 		log_err("reload failed; the old configuration stays");
 		config_free(cfg);
-		return;
+	} else {
+		config_free(d->cfg);
+		d->cfg = cfg;
 	}
-	config_free(d->cfg);
-	d->cfg = cfg;
+	/* Serving all along, with the old configuration or the new. */
+	notify_ready(d->notify);
+}
+
+static void
+on_status(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	char line[256];
+
+	server_status(d->srv, line, sizeof(line));
+	notify_status(d->notify, line);
 }
 
 int
@@ -172,9 +193,21 @@ main(int argc, char **argv)
 			fatal("cannot watch signal %d", signums[i]);
 	}
 	log_notice("ferryd %s started", PACKAGE_VERSION);
+	if ((d.notify = notify_open()) != NULL) {
+		struct timeval every = clock_to_timeval(STATUS_EVERY);
+
+		notify_ready(d.notify);
+		on_status(-1, 0, &d);
+		if ((d.status_ev = event_new(d.base, -1, EV_PERSIST, on_status,
+		    &d)) != NULL)
+			event_add(d.status_ev, &every);
+	}
 
 	event_base_dispatch(d.base);
 
+	if (d.status_ev != NULL)
+		event_free(d.status_ev);
+	notify_close(d.notify);
 	server_free(d.srv);
 	for (int i = 0; i < 3; i++)
 		event_free(sigs[i]);

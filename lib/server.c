@@ -288,6 +288,19 @@ server_on_client_closed(void *arg, struct client *c)
 		set_accepting(srv, true);
 }
 
+void
+server_status(struct server *srv, char *buf, size_t len)
+{
+	const struct pool_counts *pc = pool_counts(srv->pool);
+	uint64_t acquired = pc->opened + pc->reused;
+
+	snprintf(buf, len, "upstream: %d idle, %d in use; %" PRIu64 " of %"
+	    PRIu64 " acquisitions reused (%.1f %%); %d clients",
+	    pc->idle, pc->in_use, pc->reused, acquired, acquired > 0 ?
+	    100.0 * (double)pc->reused / (double)acquired : 0.0,
+	    srv->w.stats.clients_active);
+}
+
 struct client *
 server_client_of(struct server *srv, struct evhttp_request *req)
 {

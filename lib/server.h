@@ -72,6 +72,12 @@ int server_reload(struct server *srv, const struct ferryd_config *cfg);
  */
 void server_shutdown(struct server *srv);
 
+/*
+ * One line on the pool for "systemctl status" (notify.h): connections
+ * idle and in use, how many acquisitions were served by reuse, clients.
+ */
+void server_status(struct server *srv, char *buf, size_t len);
+
 /* The client connection req arrived on, when it came through the tap. */
 struct client *server_client_of(struct server *srv, struct evhttp_request *req);
 
