@@ -232,9 +232,9 @@ set_accepting(struct server *srv, bool on)
 	srv->accepting = on;
 	for (size_t i = 0; i < srv->n_listeners; i++) {
 		if (on)
-			evconnlistener_enable(srv->listeners[i]);
+			evconnlistener_enable(srv->listeners[i].lev);
 		else
-			evconnlistener_disable(srv->listeners[i]);
+			evconnlistener_disable(srv->listeners[i].lev);
 	}
 	if (!on && !srv->w.stopping)
 		log_warn("max_clients (%d) reached: not accepting for now",
@@ -366,50 +366,120 @@ apply_config(struct server *srv)
 }
 
 static int
+bind_listener(struct server *srv, const struct config_listen *l,
+    struct server_listener *out)
+{
+	socklen_t len = sizeof(out->got);
+	char host[INET6_ADDRSTRLEN];
+	uint16_t port;
+
+	out->lev = evconnlistener_new_bind(srv->w.base, NULL, NULL,
+	    LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+	    1024, (const struct sockaddr *)&l->addr, (int)l->addrlen);
+	if (out->lev == NULL) {
+		log_err("cannot listen on %s: %s", l->text, strerror(errno));
+		return -1;
+	}
+	if ((out->bound = evhttp_bind_listener(srv->http, out->lev)) == NULL) {
+		evconnlistener_free(out->lev);
+		log_err("cannot listen on %s", l->text);
+		return -1;
+	}
+	out->want = *l;
+	/* Port 0 asks for any free port: say which one. */
+	getsockname(evconnlistener_get_fd(out->lev),
+	    (struct sockaddr *)&out->got, &len);
+	if (out->got.ss_family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&out->got;
+		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+		port = ntohs(sin->sin_port);
+		log_notice("listening on %s:%u", host, port);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&out->got;
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+		port = ntohs(sin6->sin6_port);
+		log_notice("listening on [%s]:%u", host, port);
+	}
+	return 0;
+}
+
+/* What a CONNECT to ferryd itself is checked against (worker_is_self). */
+static void
+note_self(struct server *srv)
+{
+	srv->w.n_self = 0;
+	for (size_t i = 0; i < srv->n_listeners; i++)
+		srv->w.self[srv->w.n_self++] = srv->listeners[i].got;
+}
+
+static int
 bind_listeners(struct server *srv)
 {
 	const struct ferryd_config *cfg = srv->w.cfg;
 
-	for (size_t i = 0; i < cfg->n_listen && i < 16; i++) {
-		const struct config_listen *l = &cfg->listen[i];
-		struct evconnlistener *lev;
-		struct sockaddr_storage ss;
-		socklen_t len = sizeof(ss);
-		char host[INET6_ADDRSTRLEN];
-		uint16_t port = 0;
-
-		lev = evconnlistener_new_bind(srv->w.base, NULL, NULL,
-		    LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE |
-		    LEV_OPT_CLOSE_ON_EXEC, 1024,
-		    (const struct sockaddr *)&l->addr, (int)l->addrlen);
-		if (lev == NULL) {
-			log_err("cannot listen on %s: %s", l->text,
-			    strerror(errno));
+	for (size_t i = 0; i < cfg->n_listen && i < CONFIG_MAX_LISTEN; i++) {
+		if (bind_listener(srv, &cfg->listen[i],
+		    &srv->listeners[srv->n_listeners]) != 0)
 			return -1;
-		}
-		if (evhttp_bind_listener(srv->http, lev) == NULL) {
-			evconnlistener_free(lev);
-			log_err("cannot listen on %s", l->text);
-			return -1;
-		}
-		srv->listeners[srv->n_listeners++] = lev;
-		/* Port 0 asks for any free port: say which one. */
-		getsockname(evconnlistener_get_fd(lev), (struct sockaddr *)&ss,
-		    &len);
-		srv->w.self[srv->w.n_self++] = ss;
-		if (ss.ss_family == AF_INET) {
-			struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-			inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
-			port = ntohs(sin->sin_port);
-			log_notice("listening on %s:%u", host, port);
-		} else {
-			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-			inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
-			port = ntohs(sin6->sin6_port);
-			log_notice("listening on [%s]:%u", host, port);
-		}
+		srv->n_listeners++;
 	}
+	note_self(srv);
 	srv->accepting = true;
+	return 0;
+}
+
+static bool
+same_listen(const struct config_listen *a, const struct config_listen *b)
+{
+	return a->addrlen == b->addrlen &&
+	    memcmp(&a->addr, &b->addr, a->addrlen) == 0;
+}
+
+/*
+ * The listen sockets of cfg: the ones already open are kept (their
+ * accept queues too), the new ones bound, the ones cfg no longer names
+ * closed.  All or nothing: -1 when a new one cannot be bound, and then
+ * the old set stays as it was.
+ */
+static int
+rebind_listeners(struct server *srv, const struct ferryd_config *cfg)
+{
+	struct server_listener next[CONFIG_MAX_LISTEN];
+	bool kept[CONFIG_MAX_LISTEN] = { false }, fresh[CONFIG_MAX_LISTEN];
+	size_t n = 0, i, j;
+
+	for (i = 0; i < cfg->n_listen && i < CONFIG_MAX_LISTEN; i++) {
+		for (j = 0; j < srv->n_listeners; j++)
+			if (!kept[j] && same_listen(&cfg->listen[i],
+			    &srv->listeners[j].want))
+				break;
+		fresh[n] = j == srv->n_listeners;
+		if (!fresh[n]) {
+			kept[j] = true;
+			next[n++] = srv->listeners[j];
+			continue;
+		}
+		if (bind_listener(srv, &cfg->listen[i], &next[n]) != 0) {
+			for (j = 0; j < n; j++)
+				if (fresh[j])
+					evhttp_del_accept_socket(srv->http,
+					    next[j].bound);
+			return -1;
+		}
+		if (!srv->accepting)
+			evconnlistener_disable(next[n].lev);
+		n++;
+	}
+	for (j = 0; j < srv->n_listeners; j++) {
+		if (kept[j])
+			continue;
+		log_notice("no longer listening on %s",
+		    srv->listeners[j].want.text);
+		evhttp_del_accept_socket(srv->http, srv->listeners[j].bound);
+	}
+	memcpy(srv->listeners, next, n * sizeof(next[0]));
+	srv->n_listeners = n;
+	note_self(srv);
 	return 0;
 }
 
@@ -617,9 +687,10 @@ server_reload(struct server *srv, const struct ferryd_config *cfg)
 	/* A password file or CA file that does not load is a bad configuration. */
 	if (cfg->auth_file != NULL && (auth = load_auth(cfg)) == NULL)
 		return -1;
-	if ((tls = load_tls(cfg)) == NULL) {
+	if ((tls = load_tls(cfg)) == NULL || rebind_listeners(srv, cfg) != 0) {
 		if (auth != NULL)
 			auth_free(auth);
+		tls_unref(tls);
 		return -1;
 	}
 	/* Exchanges and connections that hold the old context keep it. */
@@ -633,7 +704,7 @@ server_reload(struct server *srv, const struct ferryd_config *cfg)
 	apply_config(srv);
 	worker_open_access_log(&srv->w);
 	pool_evict_all(srv->pool, clock_now());
-	log_notice("configuration reloaded from %s (listen addresses unchanged)",
+	log_notice("configuration reloaded from %s",
 	    cfg->path != NULL ? cfg->path : "?");
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
+#include "config.h"
 #include "worker.h"
 
 struct client;
@@ -24,10 +25,19 @@ struct event_base;
 struct evdns_base;
 struct evconnlistener;
 struct evhttp;
+struct evhttp_bound_socket;
 struct evhttp_request;
 struct exchange;
 struct ferryd_config;
 struct pool;
+
+/* One listen socket: what the configuration asked for, and what it got. */
+struct server_listener {
+	struct evconnlistener *lev;
+	struct evhttp_bound_socket *bound;	/* evhttp's; frees lev */
+	struct config_listen want;		/* as configured (port 0 stays 0) */
+	struct sockaddr_storage got;		/* as bound */
+};
 
 struct server {
 	struct worker w;			/* what clients and exchanges share */
@@ -38,7 +48,7 @@ struct server {
 
 	struct client **clients;		/* by file descriptor */
 	int clients_cap;
-	struct evconnlistener *listeners[16];
+	struct server_listener listeners[CONFIG_MAX_LISTEN];
 	size_t n_listeners;
 	bool accepting;				/* listeners enabled */
 	int max_clients;			/* cfg's, or what the fd limit allows */
@@ -61,8 +71,10 @@ void server_free(struct server *srv);
 /*
  * Takes a new configuration (a reference of its own) for new requests and
  * evicts the idle pool.  Exchanges in flight keep the one they started
- * under; it is freed when the last of them ends.  Listen addresses are not
- * re-bound.
+ * under; it is freed when the last of them ends.  Listen addresses it
+ * adds are bound, those it drops are closed (connections already
+ * accepted stay); one that cannot be bound fails the reload, and then
+ * nothing changes.
  */
 int server_reload(struct server *srv, const struct ferryd_config *cfg);
 

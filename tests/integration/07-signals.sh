@@ -98,5 +98,61 @@ code=$(px -o "$T/echo3" -w '%{http_code}' "$U/echo") || true
 check_eq "invalid SIGHUP: still serving" 200 "$code"
 check "invalid SIGHUP: the old config stays (still no Via)" \
     sh -c '! grep -qi "^Via:" "$1"' sh "$T/echo3"
+
+# Listen addresses follow the file: added ones are bound, dropped ones
+# closed; one that cannot be bound fails the whole reload.
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+# relisten LISTEN: the good file with another listen line.
+relisten() { sed "s/^listen = .*/listen = $1/" "$T/good.ini" >"$T/ferryd.ini"; }
+reloads() { grep -c 'configuration reloaded' "$T/ferryd.log"; }
+via() { curl -s --max-time 5 -o /dev/null -w '%{http_code}' -x "http://127.0.0.1:$1" "$U/size/1"; }
+P2=$(free_port)
+n=$(reloads)
+relisten "127.0.0.1:0 127.0.0.1:$P2"
+kill -HUP "$FERRYD_PID"
+check "SIGHUP adding a listen address: reloaded" wait_for 5 sh -c '[ "$(grep -c "configuration reloaded" "$1")" -gt "$2" ]' - "$T/ferryd.log" "$n"
+check_eq "the added address serves, the kept one too" "200 200" "$(via "$P2") $(via "$PROXY_PORT")"
+n=$(reloads)
+relisten "127.0.0.1:$P2"
+kill -HUP "$FERRYD_PID"
+check "SIGHUP dropping one: reloaded" wait_for 5 sh -c '[ "$(grep -c "configuration reloaded" "$1")" -gt "$2" ]' - "$T/ferryd.log" "$n"
+check "the dropped address is closed" sh -c '! curl -s --max-time 5 -o /dev/null -x "http://127.0.0.1:$1" "$2"' - "$PROXY_PORT" "$U/size/1"
+check_eq "the other still serves" 200 "$(via "$P2")"
+check "the close is logged" grep -q "no longer listening on 127.0.0.1:0" "$T/ferryd.log"
+# A port that is taken: the reload fails, and nothing changes.
+python3 -c '
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+open(sys.argv[1], "w").write(str(s.getsockname()[1])); time.sleep(60)' "$T/busy.port" &
+BUSY_PID=$!
+PIDS="$PIDS $BUSY_PID"
+wait_for 5 test -s "$T/busy.port"
+relisten "127.0.0.1:$(cat "$T/busy.port")"
+kill -HUP "$FERRYD_PID"
+check "SIGHUP to a taken port: the reload fails" wait_for 5 sh -c \
+    '[ "$(grep -c "reload failed" "$1")" -ge 2 ]' - "$T/ferryd.log"
+check "... saying why" grep -q "cannot listen on 127.0.0.1:$(cat "$T/busy.port")" "$T/ferryd.log"
+check_eq "... and the old address still serves" 200 "$(via "$P2")"
+kill "$BUSY_PID"
+
+# An access list that shuts the client out takes effect at once, while a
+# request in flight finishes under the configuration it started with.
+relisten "127.0.0.1:$P2"
+sed -i 's/^\[access\]$/[access]\nallow = 192.0.2.0\/24/' "$T/ferryd.ini"
+n=$(reloads)
+curl -s --max-time 20 -x "http://127.0.0.1:$P2" -o "$T/slow3.b" -w '%{http_code}' \
+    "$U/size/1000?delay=2000" >"$T/slow3.code" &
+curl_pid=$!
+before=$(origin_stat requests)
+sleep 0.3
+kill -HUP "$FERRYD_PID"
+check "SIGHUP narrowing [access] allow: reloaded" wait_for 5 sh -c '[ "$(grep -c "configuration reloaded" "$1")" -gt "$2" ]' - "$T/ferryd.log" "$n"
+check_eq "a new request is refused at once" 403 "$(via "$P2")"
+rc=0
+wait "$curl_pid" || rc=$?
+check_eq "the 2 s request in flight finishes: 200" "0 200 1000" \
+    "$rc $(cat "$T/slow3.code") $(wc -c <"$T/slow3.b" | tr -d ' ')"
 check "clean exit" stop_ferryd
 finish

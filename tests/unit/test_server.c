@@ -305,7 +305,7 @@ start_server(const char *extra)
 	ck_assert_msg(srv != NULL, "server_new succeeds");
 	ck_assert_msg(srv->n_listeners == 1, "one listener, got %zu",
 	    srv->n_listeners);
-	proxy_port = bound_port(evconnlistener_get_fd(srv->listeners[0]));
+	proxy_port = bound_port(evconnlistener_get_fd(srv->listeners[0].lev));
 	ck_assert_msg(proxy_port != 0, "the listener bound a port");
 }
 
