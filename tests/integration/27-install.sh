@@ -9,7 +9,8 @@
 R="$T/root"
 inst() { ${MAKE:-make} -s -C "$BUILDDIR" install DESTDIR="$R" >>"$T/install.log" 2>&1; }
 mk() { ${MAKE:-make} -s -C "$BUILDDIR" "$@" >>"$T/install.log" 2>&1; }
-var() { ${MAKE:-make} -s --no-print-directory -C "$BUILDDIR" -f Makefile -f - print <<EOF2
+var() {
+	${MAKE:-make} -s --no-print-directory -C "$BUILDDIR" -f Makefile -f - print <<EOF2 | grep -v '^make'
 print:
 	@echo \$($1)
 EOF2
