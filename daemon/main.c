@@ -88,6 +88,23 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	notify_ready(d->notify);
 }
 
+/* One line with what an operator checks first: version, sockets, pool. */
+static void
+log_start(const struct daemon *d)
+{
+	const struct ferryd_config *cfg = d->cfg;
+	char listen[CONFIG_MAX_LISTEN * 66] = "";
+	size_t n = 0;
+
+	for (size_t i = 0; i < cfg->n_listen && n < sizeof(listen); i++)
+		n += (size_t)snprintf(listen + n, sizeof(listen) - n, "%s%s",
+		    i > 0 ? " " : "", cfg->listen[i].text);
+	log_notice("ferryd %s started: listen %s; pool max_idle %d (%d per "
+	    "address), keepalive %.0f s, max_requests_per_connection %ld",
+	    PACKAGE_VERSION, listen, cfg->max_idle, cfg->max_idle_per_address,
+	    (double)cfg->keepalive / 1e6, cfg->max_requests_per_connection);
+}
+
 static void
 on_status(evutil_socket_t fd, short what, void *arg)
 {
@@ -192,7 +209,7 @@ main(int argc, char **argv)
 		if (sigs[i] == NULL || evsignal_add(sigs[i], NULL) != 0)
 			fatal("cannot watch signal %d", signums[i]);
 	}
-	log_notice("ferryd %s started", PACKAGE_VERSION);
+	log_start(&d);
 	if ((d.notify = notify_open()) != NULL) {
 		struct timeval every = clock_to_timeval(STATUS_EVERY);
 

@@ -44,6 +44,12 @@ log_open(int facility, int max_level, int foreground)
 	openlog("ferryd", LOG_PID | LOG_NDELAY, facility);
 }
 
+bool
+log_debug_on(void)
+{
+	return log_max_level >= LOG_DEBUG;
+}
+
 void
 log_set_level(int max_level)
 {

@@ -8,6 +8,7 @@
 #ifndef FERRYD_LOG_H
 #define FERRYD_LOG_H
 
+#include <stdbool.h>
 #include <syslog.h>
 
 #define LOG_PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -17,6 +18,8 @@ void log_open(int facility, int max_level, int foreground);
 /* Changes the level at run time (a reload). */
 void log_set_level(int max_level);
 void log_close(void);
+/* True when debug messages pass: formatting one costs on every request. */
+bool log_debug_on(void);
 
 /* Level names as in the ini file: "err", "warning", "notice", "info", "debug". */
 int log_level_from_name(const char *name);

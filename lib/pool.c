@@ -546,6 +546,13 @@ found_busy:
 reused:
 	pool->counts.reused++;
 	c->group->reused++;
+	if (log_debug_on()) {
+		char what[ADDRESS_HOST_MAX + 32];
+
+		address_format(&c->address, what, sizeof(what));
+		log_debug("pool: reusing connection %" PRIu64 " to %s "
+		    "(exchange %ld)", c->id, what, c->exchanges);
+	}
 	return c;
 }
 
@@ -586,6 +593,13 @@ pool_put(struct pool *pool, struct pool_conn *conn, struct owner *owner,
 	pool->counts.total++;
 	pool->counts.opened++;
 	g->opened++;
+	if (log_debug_on()) {
+		char what[ADDRESS_HOST_MAX + 32];
+
+		address_format(&conn->address, what, sizeof(what));
+		log_debug("pool: new connection %" PRIu64 " to %s", conn->id,
+		    what);
+	}
 
 	/* A pending pass is never late for a conn in use: leave it as it is. */
 	if (pool->next_cleanup < 0)

@@ -72,6 +72,10 @@ check "unknown user logged" \
     grep -q 'authentication failed: unknown user (user "mallory")' "$T/ferryd.log"
 check "access log: the 407" \
     grep -q " 127.0.0.1 GET $U/size/3 407 " "$T/access.log"
+# The log (level debug) names users, never what they sent as proof.
+check "no password, right or wrong, in the logs" sh -c \
+    '! grep -qE "open sesame|hunter2|$1" "$2" "$3"' - \
+    "$cred" "$T/ferryd.log" "$T/access.log"
 
 # ferryd's own pages are asked for directly: Authorization, 401.
 code=$(curl -s -D "$T/h" -o /dev/null -w '%{http_code}' --max-time 5 "$PROXY/metrics" || true)

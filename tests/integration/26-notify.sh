@@ -1,5 +1,6 @@
 #!/bin/sh
-# 26-notify.sh - ferryd under systemd's Type=notify: on a test
+# 26-notify.sh - ferryd under systemd's Type=notify, and what it logs
+# for an operator (the start-up line, each pool decision at debug): on a test
 # $NOTIFY_SOCKET it says READY=1 once listening, a STATUS= line with the
 # pool, RELOADING=1 with MONOTONIC_USEC and READY=1 again around a
 # reload (a broken file too: it goes on serving), STOPPING=1 on SIGTERM.
@@ -34,6 +35,11 @@ check "a STATUS line with the pool" wait_for 5 has '^STATUS=upstream: 0 idle, 0 
 
 px -o /dev/null "http://127.0.0.1:$ORIGIN_PORT/size/1"
 px -o /dev/null "http://127.0.0.1:$ORIGIN_PORT/size/1"
+check "the start-up line: version, listen addresses, pool" grep -q \
+    "ferryd [0-9.]* started: listen 127.0.0.1:0; pool max_idle 64 (16 per address), keepalive 30 s, max_requests_per_connection 10000" \
+    "$T/ferryd.log"
+check "debug: a new upstream connection is logged" grep -q "pool: new connection 1 to http://127.0.0.1:$ORIGIN_PORT" "$T/ferryd.log"
+check "debug: its reuse too" grep -q "pool: reusing connection 1 to http://127.0.0.1:$ORIGIN_PORT (exchange 2)" "$T/ferryd.log"
 kill -HUP "$FERRYD_PID"
 check "RELOADING=1 with MONOTONIC_USEC, then READY=1" wait_for 5 sh -c \
     'sed "s/MONOTONIC_USEC=[0-9]*/MONOTONIC_USEC=N/" "$1" | grep -qx "RELOADING=1|MONOTONIC_USEC=N"' - "$T/notify.log"
