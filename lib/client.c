@@ -4,7 +4,6 @@
  * client.h and reqscan.h.
  */
 #include <arpa/inet.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -485,14 +484,10 @@ client_cut(struct client *c, struct evhttp_request *req)
 
 /*
  * The reply is out.  A body not read to its end must not be parsed as
- * the next request: the connection ends.  One exception
- * (client_body_refused()): the origin's 417 to the Expect: 100-continue
- * ferryd passed on, while the body was still held back and not a byte
- * of it had come, in ferryd or in the socket; curl answers it by asking
- * again, without Expect, on the same connection (it does not once the
- * connection closes).  A client may send the body after any other final
- * status (RFC 9110 10.1.1): those end the connection, and say so
- * (client_body_unread()).
+ * the next request: the connection ends, whether or not a byte of it
+ * came (RFC 9110 10.1.1 lets the client send it after any final status;
+ * its bytes and a next request's could not be told apart), and the
+ * reply said so (client_body_unread()).
  */
 static void
 client_body_end(struct client *c, struct evhttp_request *req)
@@ -795,37 +790,6 @@ client_body_wake(struct client *c)
 		return;
 	bufferevent_enable(c->bev, EV_READ);
 	client_body_notify(c);
-}
-
-bool
-client_body_begun(const struct client *c)
-{
-	char b;
-
-	if (c->body.kind == CLIENT_BODY_NONE)
-		return false;
-	if (c->body.taken > 0 || c->body.done ||
-	    evbuffer_get_length(bufferevent_get_input(c->bev)) > 0 ||
-	    !reqscan_body_untouched(&c->scan))
-		return true;
-	/* Not read yet is not not sent: a byte waiting, or an EOF, counts. */
-	return c->fd < 0 || recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) >= 0 ||
-	    (errno != EAGAIN && errno != EWOULDBLOCK);
-}
-
-void
-client_body_refused(struct client *c)
-{
-	/*
-	 * Decided now, before the 417 goes out: once the client has it,
-	 * its next bytes are its next request (curl sends it at once), and
-	 * the scanner must take them as one.
-	 */
-	if (client_body_begun(c))
-		return;
-	reqscan_skip_body(&c->scan);
-	c->body.kind = CLIENT_BODY_NONE;
-	c->body.on_body = NULL;
 }
 
 bool

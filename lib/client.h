@@ -150,8 +150,7 @@ void client_on_dispatch(struct client *c, struct evhttp_request *req);
  * once client_body_wake() has started the reading (until then the body
  * is held back in the client: an Expect: 100-continue waits).  A
  * client silent mid-body for client_idle_timeout fails the body with
- * 408.  A body not read to its end ends the connection after the reply
- * (but see client_body_refused()).
+ * 408.  A body not read to its end ends the connection after the reply.
  */
 void client_body_watch(struct client *c, void (*on_body)(void *arg),
     void *arg);
@@ -163,19 +162,6 @@ void client_body_watch(struct client *c, void (*on_body)(void *arg),
  */
 enum client_body_result client_body_read(struct client *c,
     struct evbuffer *out);
-
-/* True once any byte of the body has reached ferryd. */
-bool client_body_begun(const struct client *c);
-
-/*
- * The origin answered 417 to the Expect: 100-continue ferryd passed on,
- * before anything told the client to send the body.  Called before the
- * 417 goes out: if not a byte of the body has come, in ferryd or in the
- * socket, the body is dropped from the stream at once (the scanner
- * takes the next byte as a request's) and the connection stays: the
- * client may ask again on it, without Expect.
- */
-void client_body_refused(struct client *c);
 
 /*
  * True when a reply sent now leaves the body unread: the connection will

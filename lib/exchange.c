@@ -62,6 +62,8 @@ static void exchange_on_end(bool reusable, struct evbuffer *trailers,
 static void exchange_on_sendable(void *arg);
 static void pump_body(struct exchange *ex);
 static void send_interim(struct exchange *ex, struct evbuffer *buf);
+static bool expect_refused(struct exchange *ex);
+static int build_head(struct exchange *ex);
 static void exchange_on_error(enum stream_error e, const char *why,
     void *arg);
 static void exchange_on_upgrade(struct http1_response *r, void *arg);
@@ -530,9 +532,7 @@ exchange_on_expect_timeout(evutil_socket_t fd, short what, void *arg)
  * already: a body that came whole with its head goes upstream with its
  * length and without waiting for a 100 Continue.  Expect: 100-continue
  * is passed on only from an HTTP/1.1 client (RFC 9110 10.1.1: ignored
- * in HTTP/1.0).  Returns 0, -1 when out of memory, or 1 when the body
- * cannot go: chunked, to an origin heard in HTTP/1.0 (RFC 9112 6.1: no
- * Transfer-Encoding to a server not known to take HTTP/1.1).
+ * in HTTP/1.0).  Returns 0, or -1 when out of memory.
  */
 static int
 body_start(struct exchange *ex)
@@ -557,9 +557,6 @@ body_start(struct exchange *ex)
 		return 0;
 	}
 	ex->body_chunked = ex->body_kind == CLIENT_BODY_CHUNKED;
-	if (ex->body_chunked &&
-	    originver_is_http10(ex->w->originver, &ex->address))
-		return 1;
 	ex->expect = expect != NULL && ex->req->minor >= 1 &&
 	    evbuffer_get_length(ex->body_buf) == 0;
 	/*
@@ -692,7 +689,6 @@ exchange_start(struct worker *w, struct client *client,
 	enum evhttp_cmd_type type = evhttp_request_get_command(req);
 	const char *uri = evhttp_request_get_uri(req);
 	const char *why;
-	int rc;
 
 	if ((ex = calloc(1, sizeof(*ex))) == NULL) {
 		worker_reply_error(w, req, 503, "out of memory", true);
@@ -735,13 +731,7 @@ exchange_start(struct worker *w, struct client *client,
 		return;
 	}
 	ex->owner = owner_new(ex->method, uri, clock_wall());
-	rc = ex->owner != NULL ? body_start(ex) : -1;
-	if (rc > 0) {
-		exchange_fail(ex, 411, "the origin speaks HTTP/1.0: a body of "
-		    "unknown length cannot reach it");
-		return;
-	}
-	if (rc < 0 || build_head(ex) != 0) {
+	if (ex->owner == NULL || body_start(ex) != 0 || build_head(ex) != 0) {
 		exchange_fail(ex, 503, "out of memory");
 		return;
 	}
@@ -1102,6 +1092,43 @@ exchange_on_interim(const struct http1_response *r, void *arg)
 	evbuffer_free(buf);
 }
 
+/*
+ * The origin answered the Expect: 100-continue ferryd passed on with 417:
+ * it takes no expectation, and has not acted on the request.  RFC 9110
+ * 10.1.1 has the client ask again without it; ferryd is that client, on
+ * a new connection, and tells its own client to send the body, which
+ * nobody read yet.  Relaying the 417 instead would leave a body the
+ * client may send at any time (curl does at its 1 s timeout) on a
+ * connection whose next request curl sends at once: the two cannot be
+ * told apart, so the connection would have to close, and curl does not
+ * ask again on a closed one.  Returns false: the stream is done.
+ */
+static bool
+expect_refused(struct exchange *ex)
+{
+	struct evbuffer *go;
+
+	log_info("%s %s: origin refused Expect: 100-continue (417): asking "
+	    "again without it", ex->method, evhttp_request_get_uri(ex->req));
+	expect_over(ex);
+	release_upstream(ex, false, POOL_EVICT_NOT_REUSABLE);
+	ex->expect = false;
+	ex->attempt = 2;
+	evbuffer_free(ex->head);
+	ex->head = NULL;
+	if (build_head(ex) != 0 || (go = evbuffer_new()) == NULL) {
+		exchange_fail(ex, 503, "out of memory");
+		return false;
+	}
+	ex->body_flowing = true;
+	evbuffer_add(go, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+	send_interim(ex, go);
+	evbuffer_free(go);
+	client_body_wake(ex->client);
+	acquire_or_connect(ex);
+	return false;
+}
+
 /* The final head: refused here, or on its way to the client. */
 static bool
 exchange_on_head(struct http1_response *r, void *arg)
@@ -1109,17 +1136,17 @@ exchange_on_head(struct http1_response *r, void *arg)
 	struct exchange *ex = arg;
 
 	originver_note(ex->w->originver, &ex->address, r->minor);
+	if (r->status == 417 && ex->expect && !ex->body_flowing &&
+	    ex->body_sent == 0 && ex->attempt == 1)
+		return expect_refused(ex);
 	/*
-	 * A final answer before the origin asked for the body (417, 401,
+	 * A final answer before the origin asked for the body (401, 413,
 	 * ...): the body is not sent, nor read from the client.
 	 */
 	if (!ex->body_flowing && ex->body_kind != CLIENT_BODY_NONE) {
 		expect_over(ex);
 		log_debug("%s %s: %d before the body: not sent", ex->method,
 		    evhttp_request_get_uri(ex->req), r->status);
-		/* The Expect ferryd passed on failed: the client may ask again. */
-		if (r->status == 417 && ex->expect && ex->body_sent == 0)
-			client_body_refused(ex->client);
 	}
 	/* chunked, gzip: re-chunking would apply chunked twice. */
 	if (r->codings_chunked && ex->req->minor >= 1) {

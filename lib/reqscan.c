@@ -1175,22 +1175,6 @@ reqscan_set_mark(struct reqscan *s, reqscan_mark_fn mark, void *arg)
 	s->mark_arg = arg;
 }
 
-bool
-reqscan_body_untouched(const struct reqscan *s)
-{
-	return (s->state == S_BODY && s->body_left == s->content_length) ||
-	    (s->state == S_SIZE && s->digits == 0 && s->body_total == 0);
-}
-
-void
-reqscan_skip_body(struct reqscan *s)
-{
-	if (!reqscan_body_untouched(s))
-		return;
-	next_request(s);
-	s->request_start = s->offset;
-}
-
 /* True from the first head byte to its final LF. */
 bool
 reqscan_in_head(const struct reqscan *s)

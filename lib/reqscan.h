@@ -132,16 +132,6 @@ int reqscan_set_body_check(struct reqscan *s, reqscan_body_check check,
 /* mark (NULL: none) is told of every framing field name (see above). */
 void reqscan_set_mark(struct reqscan *s, reqscan_mark_fn mark, void *arg);
 
-/* True while the body of the request being scanned has had no byte yet. */
-bool reqscan_body_untouched(const struct reqscan *s);
-
-/*
- * The request's body will not come (the origin answered before it, and
- * the client had not begun to send it): the next byte starts a request.
- * Only while reqscan_body_untouched().
- */
-void reqscan_skip_body(struct reqscan *s);
-
 /* Frees what the scanner holds (the kept credentials). */
 void reqscan_clear(struct reqscan *s);
 

@@ -572,34 +572,6 @@ START_TEST(framing_mark_refused)
 }
 END_TEST
 
-/* An origin answered before the body: the next bytes are a request. */
-START_TEST(skip_untouched_body)
-{
-#define PUT3 "PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n"
-	struct reqscan s;
-
-	reqscan_init(&s, &limits);
-	ck_assert_int_eq(reqscan_feed(&s, S(PUT3)), 0);
-	ck_assert(reqscan_body_untouched(&s));
-	reqscan_skip_body(&s);
-	ck_assert_int_eq(s.requests, 1);
-	ck_assert_int_eq(reqscan_feed(&s, S(CLEAN)), 0);
-	ck_assert_int_eq(s.requests, 2);
-
-	reqscan_init(&s, &limits);
-	ck_assert_int_eq(reqscan_feed(&s, S(POST_CHUNKED)), 0);
-	ck_assert(reqscan_body_untouched(&s));
-	ck_assert_int_eq(reqscan_feed(&s, S("1")), 0);
-	ck_assert(!reqscan_body_untouched(&s));
-	reqscan_skip_body(&s);		/* begun: nothing changes */
-	ck_assert_int_eq(s.requests, 0);
-
-	reqscan_init(&s, &limits);
-	ck_assert_int_eq(reqscan_feed(&s, S(PUT3 "a")), 0);
-	ck_assert(!reqscan_body_untouched(&s));
-#undef PUT3
-}
-END_TEST
 
 START_TEST(chunk_over_max_body)
 {
@@ -1584,7 +1556,6 @@ reqscan_suite(void)
 	tcase_add_test(tc, chunk_trailer_too_large);
 	tcase_add_test(tc, framing_marked);
 	tcase_add_test(tc, framing_mark_refused);
-	tcase_add_test(tc, skip_untouched_body);
 	tcase_add_test(tc, chunk_over_max_body);
 	tcase_add_test(tc, chunk_at_max_body);
 	suite_add_tcase(s, tc);
