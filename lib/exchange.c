@@ -29,6 +29,7 @@
 #include "headers.h"
 #include "http1.h"
 #include "log.h"
+#include "method.h"
 #include "originver.h"
 #include "owner.h"
 #include "pool.h"
@@ -78,53 +79,6 @@ static const struct stream_ops exchange_stream_ops = {
 	.on_upgrade = exchange_on_upgrade,
 	.on_sendable = exchange_on_sendable,
 };
-
-const char *
-exchange_method_name(int type)
-{
-	switch (type) {
-	case EVHTTP_REQ_GET:
-		return "GET";
-	case EVHTTP_REQ_POST:
-		return "POST";
-	case EVHTTP_REQ_HEAD:
-		return "HEAD";
-	case EVHTTP_REQ_PUT:
-		return "PUT";
-	case EVHTTP_REQ_DELETE:
-		return "DELETE";
-	case EVHTTP_REQ_OPTIONS:
-		return "OPTIONS";
-	case EVHTTP_REQ_TRACE:
-		return "TRACE";
-	case EVHTTP_REQ_CONNECT:
-		return "CONNECT";
-	case EVHTTP_REQ_PATCH:
-		return "PATCH";
-	}
-	return "-";
-}
-
-#define KNOWN_METHODS (EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | \
-	EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | \
-	EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH)
-
-bool
-exchange_known_method(int type)
-{
-	return (type & KNOWN_METHODS) != 0;
-}
-
-/*
- * RFC 9110 section 9.2.2: safe to send twice.  An extension method is
- * not: nothing says what it does.
- */
-static bool
-method_idempotent(enum evhttp_cmd_type type)
-{
-	return (type & (EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
-	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE)) != 0;
-}
 
 /* Frees ex; everything it held has been handed back already. */
 static void
@@ -701,8 +655,8 @@ exchange_start(struct worker *w, struct client *client,
 	ex->req = req;
 	ex->evcon = evhttp_request_get_connection(req);
 	ex->started = clock_now();
-	if (exchange_known_method(type))
-		ex->method = exchange_method_name(type);
+	if (method_known(type))
+		ex->method = method_name(type);
 	else {
 		snprintf(ex->ext_method, sizeof(ex->ext_method), "%s", method);
 		ex->method = ex->ext_method;

@@ -96,11 +96,6 @@ struct exchange {
 void exchange_start(struct worker *w, struct client *client,
     struct evhttp_request *req, const char *method);
 
-/* True for the methods evhttp 2.1.12 parses by name (EVHTTP_REQ_*). */
-bool exchange_known_method(int type);
-
-/* "GET" for EVHTTP_REQ_GET, and so on ("-" for an unknown type). */
-const char *exchange_method_name(int type);
 
 /* Ends ex at once (shutdown): the client connection is closed. */
 void exchange_abort(struct exchange *ex);

@@ -30,6 +30,7 @@
 #include "exchange.h"
 #include "headers.h"
 #include "log.h"
+#include "method.h"
 #include "originver.h"
 #include "pool.h"
 #include "server.h"
@@ -119,7 +120,7 @@ log_refusal(struct server *srv, struct client *c, struct evhttp_request *req,
     const char *method, int status)
 {
 	worker_access_log(&srv->w, c->peer_ip, method[0] != '\0' ? method :
-	    exchange_method_name(evhttp_request_get_command(req)),
+	    method_name(evhttp_request_get_command(req)),
 	    evhttp_request_get_uri(req), status, 0, 0, 0, false);
 }
 
@@ -196,7 +197,7 @@ server_on_request(struct evhttp_request *req, void *arg)
 	}
 	client_on_dispatch(c, req);
 	/* An extension method's name waits in the scanner: take it in order. */
-	if (!exchange_known_method(evhttp_request_get_command(req)) &&
+	if (!method_known(evhttp_request_get_command(req)) &&
 	    !reqscan_take_method(&c->scan, method, sizeof(method))) {
 		worker_reply_error(&srv->w, req, 501, "unknown method", true);
 		return;
