@@ -486,7 +486,10 @@ exchange_on_expect_timeout(evutil_socket_t fd, short what, void *arg)
  * already: a body that came whole with its head goes upstream with its
  * length and without waiting for a 100 Continue.  Expect: 100-continue
  * is passed on only from an HTTP/1.1 client (RFC 9110 10.1.1: ignored
- * in HTTP/1.0).  Returns 0, or -1 when out of memory.
+ * in HTTP/1.0).  Returns 0, -1 when out of memory, or 1 when the body
+ * cannot go: chunked, to an origin last heard in HTTP/1.0, which would
+ * read the chunks as requests or lose them (RFC 9112 6.1: no
+ * Transfer-Encoding to a server not known to take HTTP/1.1).
  */
 static int
 body_start(struct exchange *ex)
@@ -511,6 +514,9 @@ body_start(struct exchange *ex)
 		return 0;
 	}
 	ex->body_chunked = ex->body_kind == CLIENT_BODY_CHUNKED;
+	if (ex->body_chunked &&
+	    originver_is_http10(ex->w->originver, &ex->address))
+		return 1;
 	ex->expect = expect != NULL && ex->req->minor >= 1 &&
 	    evbuffer_get_length(ex->body_buf) == 0;
 	/*
@@ -643,6 +649,7 @@ exchange_start(struct worker *w, struct client *client,
 	enum evhttp_cmd_type type = evhttp_request_get_command(req);
 	const char *uri = evhttp_request_get_uri(req);
 	const char *why;
+	int rc;
 
 	if ((ex = calloc(1, sizeof(*ex))) == NULL) {
 		worker_reply_error(w, req, 503, "out of memory", true);
@@ -685,7 +692,13 @@ exchange_start(struct worker *w, struct client *client,
 		return;
 	}
 	ex->owner = owner_new(ex->method, uri, clock_wall());
-	if (ex->owner == NULL || body_start(ex) != 0 || build_head(ex) != 0) {
+	rc = ex->owner != NULL ? body_start(ex) : -1;
+	if (rc > 0) {
+		exchange_fail(ex, 411, "the origin speaks HTTP/1.0: a body of "
+		    "unknown length cannot reach it");
+		return;
+	}
+	if (rc < 0 || build_head(ex) != 0) {
 		exchange_fail(ex, 503, "out of memory");
 		return;
 	}
@@ -1066,6 +1079,7 @@ expect_refused(struct exchange *ex)
 	    "again without it", ex->method, evhttp_request_get_uri(ex->req));
 	expect_over(ex);
 	release_upstream(ex, false, POOL_EVICT_NOT_REUSABLE);
+	/* Once: the request asked again has no Expect to refuse. */
 	ex->expect = false;
 	ex->attempt = 2;
 	evbuffer_free(ex->head);
@@ -1091,7 +1105,7 @@ exchange_on_head(struct http1_response *r, void *arg)
 
 	originver_note(ex->w->originver, &ex->address, r->minor);
 	if (r->status == 417 && ex->expect && !ex->body_flowing &&
-	    ex->body_sent == 0 && ex->attempt == 1)
+	    ex->body_sent == 0)
 		return expect_refused(ex);
 	/*
 	 * A final answer before the origin asked for the body (401, 413,

@@ -40,7 +40,8 @@ notify_open(void)
 		return NULL;
 	}
 	if ((n = calloc(1, sizeof(*n))) == NULL ||
-	    (n->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0) {
+	    (n->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) < 0) {
 		log_warn("NOTIFY_SOCKET: %s; no notifications", strerror(errno));
 		free(n);
 		unsetenv("NOTIFY_SOCKET");
@@ -70,7 +71,11 @@ notify_send(struct notify *n, const char *text)
 {
 	if (n == NULL)
 		return 0;
-	if (sendto(n->fd, text, strlen(text), MSG_NOSIGNAL,
+	/*
+	 * Never wait: a receiver that does not read fills its queue after
+	 * ten datagrams, and a blocking send would stop the event loop.
+	 */
+	if (sendto(n->fd, text, strlen(text), MSG_NOSIGNAL | MSG_DONTWAIT,
 	    (struct sockaddr *)&n->addr, n->addrlen) >= 0) {
 		n->failed = false;
 		return 0;

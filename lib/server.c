@@ -438,50 +438,68 @@ same_listen(const struct config_listen *a, const struct config_listen *b)
 
 /*
  * The listen sockets of cfg: the ones already open are kept (their
- * accept queues too), the new ones bound, the ones cfg no longer names
- * closed.  All or nothing: -1 when a new one cannot be bound, and then
- * the old set stays as it was.
+ * accept queues too), the ones cfg no longer names closed, the new ones
+ * bound, in that order, so that a new address may take a dropped one's
+ * port ("127.0.0.1:0" made explicit, "[::]:P" narrowed to "127.0.0.1:P").
+ * A new one that cannot be bound undoes it all: -1, the new sockets
+ * closed and the dropped ones bound again (logged if one cannot be).
  */
 static int
 rebind_listeners(struct server *srv, const struct ferryd_config *cfg)
 {
-	struct server_listener next[CONFIG_MAX_LISTEN];
-	bool kept[CONFIG_MAX_LISTEN] = { false }, fresh[CONFIG_MAX_LISTEN];
-	size_t n = 0, i, j;
+	struct server_listener next[CONFIG_MAX_LISTEN], old[CONFIG_MAX_LISTEN];
+	bool kept[CONFIG_MAX_LISTEN] = { false };
+	const struct config_listen *want[CONFIG_MAX_LISTEN];
+	size_t n = 0, n_old = srv->n_listeners, i, j;
 
+	memcpy(old, srv->listeners, n_old * sizeof(old[0]));
 	for (i = 0; i < cfg->n_listen && i < CONFIG_MAX_LISTEN; i++) {
-		for (j = 0; j < srv->n_listeners; j++)
-			if (!kept[j] && same_listen(&cfg->listen[i],
-			    &srv->listeners[j].want))
+		want[i] = &cfg->listen[i];
+		for (j = 0; j < n_old; j++)
+			if (!kept[j] && same_listen(want[i], &old[j].want))
 				break;
-		fresh[n] = j == srv->n_listeners;
-		if (!fresh[n]) {
+		if (j < n_old) {
 			kept[j] = true;
-			next[n++] = srv->listeners[j];
+			next[i] = old[j];
+			want[i] = NULL;		/* nothing to bind */
+		}
+	}
+	for (j = 0; j < n_old; j++)
+		if (!kept[j])
+			evhttp_del_accept_socket(srv->http, old[j].bound);
+	for (n = 0; n < cfg->n_listen && n < CONFIG_MAX_LISTEN; n++) {
+		if (want[n] == NULL)
 			continue;
-		}
-		if (bind_listener(srv, &cfg->listen[i], &next[n]) != 0) {
-			for (j = 0; j < n; j++)
-				if (fresh[j])
-					evhttp_del_accept_socket(srv->http,
-					    next[j].bound);
-			return -1;
-		}
+		if (bind_listener(srv, want[n], &next[n]) != 0)
+			goto undo;
 		if (!srv->accepting)
 			evconnlistener_disable(next[n].lev);
-		n++;
 	}
-	for (j = 0; j < srv->n_listeners; j++) {
-		if (kept[j])
-			continue;
-		log_notice("no longer listening on %s",
-		    srv->listeners[j].want.text);
-		evhttp_del_accept_socket(srv->http, srv->listeners[j].bound);
-	}
+	for (j = 0; j < n_old; j++)
+		if (!kept[j])
+			log_notice("no longer listening on %s", old[j].want.text);
 	memcpy(srv->listeners, next, n * sizeof(next[0]));
 	srv->n_listeners = n;
 	note_self(srv);
 	return 0;
+
+undo:
+	for (i = 0; i < n; i++)
+		if (want[i] != NULL)
+			evhttp_del_accept_socket(srv->http, next[i].bound);
+	/* The old set again: kept ones are still open, dropped ones rebound. */
+	for (i = j = 0; j < n_old; j++) {
+		if (!kept[j] && bind_listener(srv, &old[j].want, &old[j]) != 0) {
+			log_err("%s stays closed", old[j].want.text);
+			continue;
+		}
+		if (!kept[j] && !srv->accepting)
+			evconnlistener_disable(old[j].lev);
+		srv->listeners[i++] = old[j];
+	}
+	srv->n_listeners = i;
+	note_self(srv);
+	return -1;
 }
 
 /* The users of cfg's auth_file; NULL after logging why. */
@@ -703,6 +721,9 @@ server_reload(struct server *srv, const struct ferryd_config *cfg)
 	config_free(srv->w.cfg);
 	srv->w.cfg = config_ref(cfg);
 	apply_config(srv);
+	/* A max_clients raised past the clients open resumes accepting. */
+	if (!srv->w.stopping)
+		set_accepting(srv, srv->w.stats.clients_active < srv->max_clients);
 	worker_open_access_log(&srv->w);
 	pool_evict_all(srv->pool, clock_now());
 	log_notice("configuration reloaded from %s",

@@ -108,9 +108,16 @@ free_port() {
 relisten() { sed "s/^listen = .*/listen = $1/" "$T/good.ini" >"$T/ferryd.ini"; }
 reloads() { grep -c 'configuration reloaded' "$T/ferryd.log"; }
 via() { curl -s --max-time 5 -o /dev/null -w '%{http_code}' -x "http://127.0.0.1:$1" "$U/size/1"; }
+# Port 0 made explicit: the dropped socket's port goes to the new one
+# (old sockets close before new ones bind).
+n=$(reloads)
+relisten "127.0.0.1:$PROXY_PORT"
+kill -HUP "$FERRYD_PID"
+check "SIGHUP naming the port 0 got: reloaded" wait_for 5 sh -c '[ "$(grep -c "configuration reloaded" "$1")" -gt "$2" ]' - "$T/ferryd.log" "$n"
+check_eq "... and the same port serves" 200 "$(via "$PROXY_PORT")"
 P2=$(free_port)
 n=$(reloads)
-relisten "127.0.0.1:0 127.0.0.1:$P2"
+relisten "127.0.0.1:$PROXY_PORT 127.0.0.1:$P2"
 kill -HUP "$FERRYD_PID"
 check "SIGHUP adding a listen address: reloaded" wait_for 5 sh -c '[ "$(grep -c "configuration reloaded" "$1")" -gt "$2" ]' - "$T/ferryd.log" "$n"
 check_eq "the added address serves, the kept one too" "200 200" "$(via "$P2") $(via "$PROXY_PORT")"
@@ -120,7 +127,7 @@ kill -HUP "$FERRYD_PID"
 check "SIGHUP dropping one: reloaded" wait_for 5 sh -c '[ "$(grep -c "configuration reloaded" "$1")" -gt "$2" ]' - "$T/ferryd.log" "$n"
 check "the dropped address is closed" sh -c '! curl -s --max-time 5 -o /dev/null -x "http://127.0.0.1:$1" "$2"' - "$PROXY_PORT" "$U/size/1"
 check_eq "the other still serves" 200 "$(via "$P2")"
-check "the close is logged" grep -q "no longer listening on 127.0.0.1:0" "$T/ferryd.log"
+check "the close is logged" grep -q "no longer listening on 127.0.0.1:$PROXY_PORT" "$T/ferryd.log"
 # A port that is taken: the reload fails, and nothing changes.
 python3 -c '
 import socket, sys, time

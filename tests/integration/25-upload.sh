@@ -97,6 +97,13 @@ check_eq "417 to the Expect: asked again without it, the upload succeeds" \
     "200 0 $want3" "$(echo "$out" | field code) $(echo "$out" | field expect) $(echo "$out" | field sha256)"
 check_eq "... on the same client connection" 1 \
     $(( $(metric ferryd_client_connections_accepted_total) - acc - 1 ))
+# The same after a retry: the pooled connection is dropped when the head
+# arrives (?drop-next), the request goes again with its Expect, and the
+# 417 to that one is asked again too.
+px -o /dev/null "$O/size/1?drop-next"
+out=$(px -w ' code=%{http_code}' --expect100-timeout 10 -T "$T/b3" "$O/upload?expect-fail")
+check_eq "417 after a retry on a dropped connection: asked again, succeeds" \
+    "200 0 $want3" "$(echo "$out" | field code) $(echo "$out" | field expect) $(echo "$out" | field sha256)"
 # The origin's 417 never reaches the client: ferryd asks again without
 # Expect and tells the client to go on, so whatever the client sends next
 # is the body, even sent early, without waiting (RFC 9110 10.1.1): the
@@ -169,6 +176,10 @@ check_eq "HTTP/1.0 origin known: intact, and no Expect reaches it" \
     "200 $want3 0" "$(echo "$out" | field code) $(echo "$out" | field sha256) $(echo "$out" | field expect)"
 ms=$(echo "$out" | field time | awk '{ printf "%d", $1 * 1000 }')
 check_le "HTTP/1.0 origin known: ferryd's own 100 Continue, no wait (ms)" "$ms" 900
+# RFC 9112 6.1: no Transfer-Encoding to a server known for HTTP/1.0 (it
+# would take the chunks for the body, or lose them).
+code=$(px -o /dev/null -w '%{http_code}' -T - "$O/upload?http10" <"$T/b3" || true)
+check_eq "HTTP/1.0 origin known: a body of unknown length gets 411" 411 "$code"
 # The test origin was HTTP/1.0 only for ?http10: one HTTP/1.1 answer and
 # ferryd forgets it.
 check_eq "an HTTP/1.1 answer again" 200 "$(px -o /dev/null -w '%{http_code}' "$O/size/1")"

@@ -115,6 +115,22 @@ START_TEST(without_systemd)
 }
 END_TEST
 
+/* A receiver that never reads: sends fail at once, never block. */
+START_TEST(receiver_not_reading)
+{
+	struct notify *n;
+	int i, failed = 0;
+
+	listen_at(false);
+	ck_assert_msg((n = notify_open()) != NULL, "notify_open");
+	for (i = 0; i < 1000; i++)
+		if (notify_status(n, "a line the receiver never reads") != 0)
+			failed++;
+	ck_assert_msg(failed > 0, "a full queue makes sends fail");
+	notify_close(n);
+}
+END_TEST
+
 /* Nobody listening: -1, and ferryd goes on. */
 START_TEST(nobody_listening)
 {
@@ -139,6 +155,7 @@ notify_suite(void)
 	tcase_add_test(tc, to_an_abstract_name);
 	tcase_add_test(tc, without_systemd);
 	tcase_add_test(tc, nobody_listening);
+	tcase_add_test(tc, receiver_not_reading);
 	suite_add_tcase(s, tc);
 	return s;
 }
