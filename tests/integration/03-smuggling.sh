@@ -1,5 +1,6 @@
 #!/bin/sh
-# 03-smuggling.sh - request smuggling vectors, each on a fresh connection,
+# 03-smuggling.sh - request smuggling and hostile-input vectors (request
+# line, targets, fields, framing, trailers), each on a fresh connection,
 # get their exact 4xx/5xx from the scanner and never reach the origin; a
 # clean request pipelined before a bad one is still answered; a slow head
 # gets 408.  Statuses and reasons: lib/reqscan.c.
@@ -183,6 +184,90 @@ TRACE $U/size/3 HTTP/1.1\r\n$H\r\nContent-Length: 5\r\n\r\nabcde
 EOF
 vector "HEAD with chunked body" 400 "request body not allowed for this method" <<EOF
 HEAD $U/size/3 HTTP/1.1\r\n$H\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n
+EOF
+vector "bad method token" 400 "invalid character in method" <<EOF
+G(T $U/size/3 HTTP/1.1\r\n$H\r\n\r\n
+EOF
+vector "HTTP/0.9 request line" 400 "invalid character in request target" <<EOF
+GET /size/3\r\n\r\n
+EOF
+vector "h2 connection preface" 400 "'*' target is only allowed with OPTIONS" <<EOF
+PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n
+EOF
+vector "control byte in the request line" 400 "invalid character in request target" <<EOF
+GET $U/size/3\001 HTTP/1.1\r\n$H\r\n\r\n
+EOF
+vector "NUL in the target" 400 "invalid character in request target" <<EOF
+GET $U/size/3\000x HTTP/1.1\r\n$H\r\n\r\n
+EOF
+vector "space in the target" 400 "malformed HTTP version" <<EOF
+GET $U/a b HTTP/1.1\r\n$H\r\n\r\n
+EOF
+vector "HTTP/1.10" 400 "malformed HTTP version" <<EOF
+GET $U/size/3 HTTP/1.10\r\n$H\r\n\r\n
+EOF
+vector "port over 65535" 400 "port out of range in request target" <<EOF
+GET http://127.0.0.1:99999/x HTTP/1.1\r\n$H\r\n\r\n
+EOF
+vector "userinfo in the target" 400 "invalid port in request target" <<EOF
+GET http://u:p@127.0.0.1:1/x HTTP/1.1\r\n$H\r\n\r\n
+EOF
+vector "* outside OPTIONS" 400 "'*' target is only allowed with OPTIONS" <<EOF
+GET * HTTP/1.1\r\n$H\r\n\r\n
+EOF
+vector "authority-form outside CONNECT" 400 "request target must be origin-form or absolute-form" <<EOF
+GET 127.0.0.1:80 HTTP/1.1\r\n$H\r\n\r\n
+EOF
+vector "CONNECT with a path" 400 "CONNECT target must be host:port" <<EOF
+CONNECT 127.0.0.1:443/x HTTP/1.1\r\n$H\r\n\r\n
+EOF
+vector "header line without colon" 400 "header line without colon" <<EOF
+GET $U/size/3 HTTP/1.1\r\n$H\r\nX-A\r\n\r\n
+EOF
+vector "CR inside a header value" 400 "CR not followed by LF" <<EOF
+GET $U/size/3 HTTP/1.1\r\n$H\r\nX-A: a\rb\r\n\r\n
+EOF
+vector "tab before colon" 400 "whitespace before colon" <<EOF
+GET $U/size/3 HTTP/1.1\r\n$H\r\nX-A\t: a\r\n\r\n
+EOF
+vector "empty Host" 400 "empty Host header" <<EOF
+GET $U/size/3 HTTP/1.1\r\nHost:\r\n\r\n
+EOF
+vector "Content-Length in hex" 400 "invalid Content-Length value" <<EOF
+POST $U/echo HTTP/1.1\r\n$H\r\nContent-Length: 0x5\r\n\r\nhello
+EOF
+vector "empty Content-Length" 400 "invalid Content-Length value" <<EOF
+POST $U/echo HTTP/1.1\r\n$H\r\nContent-Length: \r\n\r\nhello
+EOF
+vector "Content-Length over 64 bits" 400 "Content-Length value too long" <<EOF
+POST $U/echo HTTP/1.1\r\n$H\r\nContent-Length: 99999999999999999999999\r\n\r\nhello
+EOF
+vector "Content-Length on a GET over max_body_size" 413 "request body too large" <<EOF
+GET $U/size/3 HTTP/1.1\r\n$H\r\nContent-Length: 2000\r\n\r\n
+EOF
+vector "Transfer-Encoding: chunked, gzip" 400 "chunked must be the last transfer coding" <<EOF
+POST $U/echo HTTP/1.1\r\n$H\r\nTransfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n
+EOF
+vector "Transfer-Encoding: identity" 501 "unsupported transfer coding" <<EOF
+POST $U/echo HTTP/1.1\r\n$H\r\nTransfer-Encoding: identity\r\n\r\n0\r\n\r\n
+EOF
+vector "two Transfer-Encoding fields" 400 "duplicate Transfer-Encoding header" <<EOF
+POST $U/echo HTTP/1.1\r\n$H\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n
+EOF
+vector "chunk size -0" 400 "invalid chunk size" <<EOF
+POST $U/echo HTTP/1.1\r\n$H\r\nTransfer-Encoding: chunked\r\n\r\n-0\r\n\r\n
+EOF
+vector "chunk size overflow" 400 "chunk size too long" <<EOF
+POST $U/echo HTTP/1.1\r\n$H\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffffff\r\n\r\n
+EOF
+vector "chunk size with a space" 400 "invalid chunk size" <<EOF
+POST $U/echo HTTP/1.1\r\n$H\r\nTransfer-Encoding: chunked\r\n\r\n5 \r\nhello\r\n0\r\n\r\n
+EOF
+vector "bare LF after chunk data" 400 "chunk data not followed by CRLF" <<EOF
+POST $U/echo HTTP/1.1\r\n$H\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\n0\r\n\r\n
+EOF
+vector "trailer field with a space in its name" 400 "whitespace before colon" <<EOF
+POST $U/echo HTTP/1.1\r\n$H\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX A: 1\r\n\r\n
 EOF
 vector "empty line before the request line" 400 "empty line before the request line" <<EOF
 \r\nGET $U/size/3 HTTP/1.1\r\n$H\r\n\r\n
