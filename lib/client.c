@@ -556,7 +556,7 @@ client_body_framing(struct client *c, struct evhttp_request *req)
 	struct client_body *b = &c->body;
 
 	b->kind = CLIENT_BODY_NONE;
-	b->length = b->left = b->taken = 0;
+	b->length = b->left = 0;
 	b->done = false;
 	b->on_body = NULL;
 	for (h = TAILQ_FIRST(in); h != NULL; h = next) {
@@ -741,7 +741,7 @@ client_body_read(struct client *c, struct evbuffer *out)
 {
 	struct client_body *b = &c->body;
 	struct evbuffer *in = bufferevent_get_input(c->bev);
-	size_t before = evbuffer_get_length(out), n;
+	size_t n;
 	enum http1_result r;
 	const char *why;
 
@@ -764,7 +764,6 @@ client_body_read(struct client *c, struct evbuffer *out)
 		}
 		b->done = r == HTTP1_OK;
 	}
-	b->taken += evbuffer_get_length(out) - before;
 	if (b->done) {
 		/* Nothing more is read until evhttp wants the next request. */
 		bufferevent_disable(c->bev, EV_READ);

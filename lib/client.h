@@ -60,13 +60,17 @@ enum client_body_result {
 	CLIENT_BODY_ERROR		/* the body broke: c->scan.status and why */
 };
 
+/*
+ * Owner: embedded in struct client, reset at each dispatch; ev is the
+ * client's (made on first use, freed with it), on_body/arg the reader's
+ * (the request's user: cleared with client_set_user(c, NULL, NULL)).
+ */
 struct client_body {
 	enum client_body_kind kind;
 	uint64_t length;		/* CLIENT_BODY_LENGTH */
 	uint64_t left;			/* CLIENT_BODY_LENGTH: bytes still to read */
-	uint64_t taken;			/* data bytes read so far */
 	bool done;
-	struct http1_chunked chunked;	/* its trailers buffer: made when needed */
+	struct http1_chunked chunked;	/* .trailers: the client's body_trailers */
 	void (*on_body)(void *arg);	/* bytes or an error to read (NULL: unread) */
 	void *arg;
 	struct event *ev;		/* runs on_body from the loop */
@@ -172,7 +176,10 @@ bool client_body_unread(const struct client *c);
 /* Starts (or goes on) reading the body; on_body runs soon, news or not. */
 void client_body_wake(struct client *c);
 
-/* The trailer section of a chunked body read whole (NULL: none). */
+/*
+ * The trailer section of a chunked body read whole (NULL: none): the
+ * client's, lent until the next request is dispatched.
+ */
 struct evbuffer *client_body_trailers(struct client *c);
 
 /*

@@ -8,7 +8,9 @@
  * reply ends or the client goes away; it owns its owner token, its
  * allocation on the upstream connection (until pool_release), a reference
  * to the configuration it started under and, while the connector works
- * for it, its pending connect_req; a reference to the TLS context too.
+ * for it, its pending connect_req; a reference to the TLS context too;
+ * and, for a request body, body_buf, replay and expect_timer (freed in
+ * exchange_free()).
  */
 #ifndef FERRYD_EXCHANGE_H
 #define FERRYD_EXCHANGE_H
