@@ -387,6 +387,7 @@ client_on_setup(evutil_socket_t unused, short what, void *arg)
 	c->evcon = cbarg;
 	evhttp_connection_set_closecb(c->evcon, client_on_close, c);
 	c->fd = bufferevent_getfd(c->bev);
+	sockio_nodelay(c->fd);
 	c->have_peer = getpeername(c->fd, (struct sockaddr *)&c->peer,
 	    &len) == 0;
 	if (c->peer.ss_family == AF_INET)

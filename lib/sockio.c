@@ -2,6 +2,9 @@
  * sockio.c - large socket reads into an evbuffer.  See sockio.h.
  */
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 
 #include <event2/buffer.h>
@@ -56,4 +59,21 @@ sockio_read(int fd, struct evbuffer *in, size_t max)
 	}
 	evbuffer_commit_space(in, vec, n);
 	return (ssize_t)(vec[0].iov_len + (n == 2 ? vec[1].iov_len : 0));
+}
+
+void
+sockio_nodelay(int fd)
+{
+	int one = 1;
+
+	/* ENOTSUP/EOPNOTSUPP on a non-TCP socket: nothing to turn off. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+void
+sockio_quickack(int fd)
+{
+	int one = 1;
+
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
 }

@@ -31,4 +31,13 @@ void sockio_clear_timeouts(struct bufferevent *bev);
  */
 ssize_t sockio_read(int fd, struct evbuffer *buf, size_t max);
 
+/*
+ * Turns Nagle's algorithm off on a TCP socket (a no-op on others).  A
+ * proxy writes a response in pieces as they arrive; with Nagle, a short
+ * piece waits for the ACK of the previous one, which a delayed-ACK peer
+ * holds back for 40 ms: every response of 16 KiB or more took 40 ms.
+ */
+void sockio_nodelay(int fd);
+void sockio_quickack(int fd);
+
 #endif

@@ -342,6 +342,7 @@ upstream_on_read(struct bufferevent *bev, void *arg)
 {
 	struct upstream *up = arg;
 
+	sockio_quickack(bufferevent_getfd(bev));
 	if (up->ops != NULL && up->ops->on_read != NULL)
 		up->ops->on_read(up->arg);
 	else if (up->pooled)
@@ -364,6 +365,7 @@ upstream_on_event(struct bufferevent *bev, short what, void *arg)
 
 	if (what & BEV_EVENT_CONNECTED) {
 		up->connected = true;
+		sockio_nodelay(bufferevent_getfd(bev));
 		stop_deadline(up);
 		up->ops->on_connected(up, up->arg);
 		return;

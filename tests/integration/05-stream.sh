@@ -68,6 +68,23 @@ check_eq "3 MiB upload: body length" 3145728 "$(wc -c 2>/dev/null <"$T/echo.body
 check_eq "3 MiB upload: body md5" "$(md5sum 2>/dev/null <"$T/up.bin" | awk '{ print $1 }')" \
     "$(md5sum 2>/dev/null <"$T/echo.body" | awk '{ print $1 }')"
 
+# 64 KiB answers on a pooled connection from an origin that uses Nagle
+# (this one does): ferryd must ACK each read at once.  A delayed ACK held
+# the origin's last piece back for 40 ms on every such response.
+px -o /dev/null "$U/size/65536"
+t0=$(date +%s%N)
+i=0
+while [ "$i" -lt 10 ]; do
+	px -o /dev/null "$U/size/65536"
+	i=$((i + 1))
+done
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+if [ "${SANITIZERS:-no}" = yes ]; then
+	echo "ok - 10 pooled 64 KiB answers: no 40 ms ACK stall ($ms ms) # SKIP sanitizer build"
+else
+	check_le "10 pooled 64 KiB answers, no 40 ms ACK stall each (ms)" "$ms" 300
+fi
+
 echo "# VmHWM at the end: $(hwm_kb) kB"
 check "nothing in use at the end" wait_for 5 in_use_zero
 check_eq "no leak" 0 "$(metric ferryd_upstream_leaks_total)"
