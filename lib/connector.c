@@ -150,6 +150,14 @@ connect_next(struct connect_req *req)
 		    req->p.connect_timeout, &connecting_ops, req, &error);
 		if (req->up != NULL)
 			return;
+		/* Out of descriptors or memory here: not the route's fault. */
+		if (error == EMFILE || error == ENFILE || error == ENOBUFS ||
+		    error == ENOMEM) {
+			format_where(req, where, sizeof(where));
+			fail(req, 503, "cannot connect to %s: %s", where,
+			    strerror(error));
+			return;
+		}
 		req->connect_error = error;
 		cn->stats->route_failures++;
 		routedb_failed(pool_routedb(cn->pool), r, clock_now());

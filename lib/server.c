@@ -225,9 +225,16 @@ server_on_request(struct evhttp_request *req, void *arg)
 	exchange_start(&srv->w, c, req, method);
 }
 
+/*
+ * The listeners run while there is room for a client: not stopping, under
+ * max_clients, and not out of file descriptors.
+ */
 static void
-set_accepting(struct server *srv, bool on)
+update_accepting(struct server *srv)
 {
+	bool full = srv->w.stats.clients_active >= srv->max_clients;
+	bool on = !srv->w.stopping && !full && !srv->fd_short;
+
 	if (srv->accepting == on)
 		return;
 	srv->accepting = on;
@@ -237,9 +244,77 @@ set_accepting(struct server *srv, bool on)
 		else
 			evconnlistener_disable(srv->listeners[i].lev);
 	}
-	if (!on && !srv->w.stopping)
+	if (!on && full && !srv->w.stopping)
 		log_warn("max_clients (%d) reached: not accepting for now",
 		    srv->max_clients);
+}
+
+/*
+ * evhttp makes itself its listeners' callback argument, so the accept
+ * error hook finds its server in this list (one per worker).
+ */
+static struct server *servers;
+
+static struct server *
+server_of_http(void *http)
+{
+	struct server *srv;
+
+	for (srv = servers; srv != NULL && srv->http != http;
+	    srv = srv->next_server)
+		;
+	return srv;
+}
+
+/* How long accept() rests when out of descriptors, if no client leaves. */
+#define SERVER_FD_RETRY_MS 250
+/* A shortage is logged at most this often (usec). */
+#define SERVER_FD_LOG_EVERY (60 * USEC_PER_SEC)
+
+/*
+ * accept() failed for a reason libevent does not retry.  Out of
+ * descriptors, the listen socket stays readable and libevent would call
+ * accept() again at once, forever: the listeners pause instead, until a
+ * client leaves or SERVER_FD_RETRY_MS passes (an upstream connection or
+ * something else may free one), and it is logged once per shortage.
+ */
+static void
+server_on_accept_error(struct evconnlistener *lev, void *arg)
+{
+	int err = EVUTIL_SOCKET_ERROR();
+	struct server *srv = server_of_http(arg);
+	struct timeval tv = { 0, SERVER_FD_RETRY_MS * 1000 };
+
+	(void)lev;
+	if (srv == NULL)
+		return;
+	if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM) {
+		log_warn("accept: %s", strerror(err));
+		return;
+	}
+	srv->w.stats.accept_pauses++;
+	/* A shortage comes and goes with every client: say so once a minute. */
+	if (srv->fd_logged_at == 0 ||
+	    clock_now() - srv->fd_logged_at >= SERVER_FD_LOG_EVERY) {
+		log_warn("accept: %s: not accepting until a descriptor is free",
+		    strerror(err));
+		srv->fd_logged = true;
+		srv->fd_logged_at = clock_now();
+	}
+	srv->fd_short = true;
+	update_accepting(srv);
+	evtimer_add(srv->fd_retry, &tv);
+}
+
+static void
+server_on_fd_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+
+	(void)fd;
+	(void)what;
+	srv->fd_short = false;
+	update_accepting(srv);
 }
 
 /* The hooks of struct worker_hooks; arg is the server. */
@@ -249,8 +324,12 @@ server_on_client_opened(void *arg)
 	struct server *srv = arg;
 
 	srv->w.stats.client_connections_accepted++;
-	if (++srv->w.stats.clients_active >= srv->max_clients)
-		set_accepting(srv, false);
+	srv->w.stats.clients_active++;
+	if (srv->fd_logged) {
+		log_notice("accepting clients again");
+		srv->fd_logged = false;
+	}
+	update_accepting(srv);
 }
 
 static void
@@ -285,8 +364,9 @@ server_on_client_closed(void *arg, struct client *c)
 	    srv->clients[c->fd] == c)
 		srv->clients[c->fd] = NULL;
 	srv->w.stats.clients_active--;
-	if (!srv->w.stopping && srv->w.stats.clients_active < srv->max_clients)
-		set_accepting(srv, true);
+	/* Its descriptor is free now. */
+	srv->fd_short = false;
+	update_accepting(srv);
 }
 
 void
@@ -386,6 +466,7 @@ bind_listener(struct server *srv, const struct config_listen *l,
 		log_err("cannot listen on %s", l->text);
 		return -1;
 	}
+	evconnlistener_set_error_cb(out->lev, server_on_accept_error);
 	out->want = *l;
 	/* Port 0 asks for any free port: say which one. */
 	getsockname(evconnlistener_get_fd(out->lev),
@@ -582,6 +663,9 @@ server_new(struct event_base *base, const struct ferryd_config *cfg)
 		srv->w.connector = connector_new(base, srv->dns, srv->dnscache,
 		    srv->pool, &srv->w.stats);
 	srv->http = evhttp_new(base);
+	srv->fd_retry = evtimer_new(base, server_on_fd_retry, srv);
+	srv->next_server = servers;
+	servers = srv;
 	if (cfg->auth_file != NULL && (srv->w.auth = load_auth(cfg)) == NULL)
 		goto fail;
 	if ((srv->w.tls = load_tls(cfg)) == NULL)
@@ -591,7 +675,8 @@ server_new(struct event_base *base, const struct ferryd_config *cfg)
 		    "loop", cfg->workers);
 	if (srv->dns == NULL || srv->dnscache == NULL ||
 	    srv->w.originver == NULL || srv->pool == NULL ||
-	    srv->w.connector == NULL || srv->http == NULL) {
+	    srv->w.connector == NULL || srv->http == NULL ||
+	    srv->fd_retry == NULL) {
 		log_err("out of memory");
 		goto fail;
 	}
@@ -660,7 +745,7 @@ server_shutdown(struct server *srv)
 	if (srv->w.stopping)
 		return;
 	srv->w.stopping = true;
-	set_accepting(srv, false);
+	update_accepting(srv);
 	pool_evict_all(srv->pool, clock_now());
 	if (server_idle(srv)) {
 		event_base_loopexit(srv->w.base, NULL);
@@ -722,8 +807,7 @@ server_reload(struct server *srv, const struct ferryd_config *cfg)
 	srv->w.cfg = config_ref(cfg);
 	apply_config(srv);
 	/* A max_clients raised past the clients open resumes accepting. */
-	if (!srv->w.stopping)
-		set_accepting(srv, srv->w.stats.clients_active < srv->max_clients);
+	update_accepting(srv);
 	worker_open_access_log(&srv->w);
 	pool_evict_all(srv->pool, clock_now());
 	log_notice("configuration reloaded from %s",
@@ -763,6 +847,13 @@ server_free(struct server *srv)
 	tls_unref(srv->w.tls);
 	if (srv->shutdown_timer != NULL)
 		event_free(srv->shutdown_timer);
+	if (srv->fd_retry != NULL)
+		event_free(srv->fd_retry);
+	for (struct server **p = &servers; *p != NULL; p = &(*p)->next_server)
+		if (*p == srv) {
+			*p = srv->next_server;
+			break;
+		}
 	if (srv->w.access_log != NULL)
 		fclose(srv->w.access_log);
 	config_free(srv->w.cfg);

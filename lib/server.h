@@ -52,6 +52,11 @@ struct server {
 	size_t n_listeners;
 	bool accepting;				/* listeners enabled */
 	int max_clients;			/* cfg's, or what the fd limit allows */
+	bool fd_short;				/* accept() ran out of descriptors */
+	bool fd_logged;				/* ... and said so, this time */
+	int64_t fd_logged_at;			/* when it last said so */
+	struct event *fd_retry;			/* try accept() again */
+	struct server *next_server;		/* servers, for accept errors */
 
 	struct event *shutdown_timer;
 	bool draining;				/* shutdown_timeout over: last replies */

@@ -51,6 +51,11 @@ stats_render_metrics(const struct stats *st, const struct pool *pool,
 
 	metric_u64(out, "ferryd_client_connections_accepted_total", "counter",
 	    "Client connections accepted.", st->client_connections_accepted);
+	metric_u64(out, "ferryd_client_connections", "gauge",
+	    "Client connections open.", (uint64_t)st->clients_active);
+	metric_u64(out, "ferryd_accept_pauses_total", "counter",
+	    "Times accept() ran out of file descriptors and paused.",
+	    st->accept_pauses);
 
 	metric_head(out, "ferryd_requests_total", "counter",
 	    "Client requests answered, by status code.");

@@ -25,6 +25,7 @@ struct stats {
 	uint64_t dns_lookups;		/* names sent to the resolver */
 	uint64_t dns_cache_hits;	/* names answered from dns_cache_ttl */
 	uint64_t tunnels_total;
+	uint64_t accept_pauses;		/* accept() out of descriptors */
 	int tunnels_active;
 	int clients_active;
 	int exchanges_active;

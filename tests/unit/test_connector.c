@@ -4,7 +4,8 @@
  * connection one end of a bufferevent pair (no socket) and reports how
  * the connect went as libevent would, by the route's address:
  * 127.0.0.1 connects, 127.0.0.2 is refused after a loop turn, 127.0.0.3
- * times out, 127.0.0.4 fails at once.  A pooled connection comes back at
+ * times out, 127.0.0.4 fails at once, 127.0.0.5 finds no descriptor
+ * left (EMFILE).  A pooled connection comes back at
  * once, an IP literal is connected without the resolver, a failed route
  * is tried after the others and counted, a dead route makes a 502 that
  * names it and a timeout a 504, the DNS cache is used, a retry never gets
@@ -85,8 +86,8 @@ fake_dial(struct event_base *b, struct pool *p, const struct address *addr,
 	short what;
 
 	dials++;
-	if (ip == 4) {
-		*error = ENETUNREACH;
+	if (ip == 4 || ip == 5) {
+		*error = ip == 4 ? ENETUNREACH : EMFILE;
 		return NULL;
 	}
 	ck_assert_int_eq(bufferevent_pair_new(b, 0, pair), 0);
@@ -358,6 +359,24 @@ START_TEST(test_refused)
 }
 END_TEST
 
+/* No descriptor left for a socket: 503, and the route is not blamed. */
+START_TEST(test_out_of_descriptors)
+{
+	struct address a;
+	struct connect_params cp = params_for(&a, "127.0.0.5", port);
+
+	connector_connect(cn, &cp, on_result, NULL);
+	run_until_called();
+	ck_assert_int_eq(got.calls, 1);
+	ck_assert_msg(got.up == NULL, "no connection");
+	ck_assert_int_eq(got.status, 503);
+	ck_assert_msg(strstr(got.why, "Too many open files") != NULL,
+	    "why names it: %s", got.why);
+	ck_assert_uint_eq(stats.route_failures, 0);
+	ck_assert_uint_eq(pool_counts(pool)->opened, 0);
+}
+END_TEST
+
 /*
  * Two cached routes, the first dead: it is tried, fails, goes to the
  * route database, and the second one connects.  Next time the dead one
@@ -496,6 +515,7 @@ connector_suite(void)
 	tcase_add_test(tc, test_literal_connects);
 	tcase_add_test(tc, test_unpooled);
 	tcase_add_test(tc, test_refused);
+	tcase_add_test(tc, test_out_of_descriptors);
 	tcase_add_test(tc, test_routes_in_order);
 	tcase_add_test(tc, test_connect_timeout);
 	tcase_add_test(tc, test_every_failure_then_success);

@@ -268,6 +268,8 @@ static const struct {
 	const char *type;
 } metrics[] = {
 	{ "ferryd_client_connections_accepted_total", "counter" },
+	{ "ferryd_client_connections", "gauge" },
+	{ "ferryd_accept_pauses_total", "counter" },
 	{ "ferryd_requests_total", "counter" },
 	{ "ferryd_requests_cut_total", "counter" },
 	{ "ferryd_upstream_connections_opened_total", "counter" },
