@@ -5,7 +5,8 @@
  * well or misbehave exactly, as the request path chooses: bodies of any
  * size with Content-Length, chunked or close-delimited framing, resets,
  * stalls, garbage, conflicting lengths and hop-by-hop headers, bytes
- * after the end of a response, odd transfer codings and interim responses;
+ * after the end of a response, odd transfer codings and interim responses,
+ * and the broken responses of /fault/NAME (send_fault);
  * query options (see parse_query) work on every path.  A second listener,
  * the control port, answers "GET /stats" with the counts a test compares
  * with ferryd's own: connections accepted, requests received, connections
@@ -104,7 +105,8 @@ enum extra {
 enum after {
 	AFTER_KEEP,	/* read the next request */
 	AFTER_CLOSE,	/* send FIN, linger, close */
-	AFTER_STALL	/* go quiet until the client leaves */
+	AFTER_STALL,	/* go quiet until the client leaves */
+	AFTER_RESET	/* send RST (SO_LINGER 0) */
 };
 
 /*
@@ -1044,6 +1046,107 @@ send_tagged(struct conn *c, enum framing framing, uint64_t n)
 	send_pattern(c, framing, n, n);
 }
 
+/* Adds n body bytes: the ?id= token repeated, or the pattern. */
+static void
+add_body(struct conn *c, size_t n)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	for (size_t i = 0; i < n; i++)
+		evbuffer_add(out, c->id_len > 0 ? &c->id[i % c->id_len] :
+		    &pattern[i % 26], 1);
+}
+
+/*
+ * Answers /fault/NAME: a response broken in one way, each tagged with the
+ * ?id= token where it has a head or a body.  Bytes after the end of a
+ * response count as extra (after_extra), as ?extra= does.  Returns 0, or
+ * 404 for a name not in the list.
+ */
+static int
+send_fault(struct conn *c, const char *name)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	const char *bad_length = NULL;
+
+	c->after = AFTER_CLOSE;
+	if (strcmp(name, "http09") == 0) {
+		/* A body without a status line, ended by our close. */
+		evbuffer_add_printf(out, "%s no status line\n", c->id);
+		return 0;
+	}
+	if (strcmp(name, "truncated-head") == 0 ||
+	    strcmp(name, "reset-head") == 0) {
+		head_start(c, 200);
+		evbuffer_add_printf(out, "Content-Length: 10\r\nX-Cut: ");
+		if (name[0] == 'r')
+			c->after = AFTER_RESET;
+		return 0;
+	}
+	if (strcmp(name, "cut-length") == 0 || strcmp(name, "reset-body") == 0) {
+		head_start(c, 200);
+		evbuffer_add_printf(out, "Content-Length: 100000\r\n\r\n");
+		add_body(c, 5000);
+		if (name[0] == 'r')
+			c->after = AFTER_RESET;
+		return 0;
+	}
+	if (strcmp(name, "cut-chunked") == 0 ||
+	    strcmp(name, "cut-chunk-mid") == 0) {
+		head_start(c, 200);
+		evbuffer_add_printf(out, "Transfer-Encoding: chunked\r\n\r\n"
+		    "1388\r\n");
+		/* A whole chunk and no last one, or a chunk cut short. */
+		if (strcmp(name, "cut-chunked") == 0) {
+			add_body(c, 5000);
+			evbuffer_add(out, "\r\n", 2);
+		} else {
+			add_body(c, 2000);
+		}
+		return 0;
+	}
+	if (strcmp(name, "length-abc") == 0)
+		bad_length = "abc";
+	else if (strcmp(name, "length-neg") == 0)
+		bad_length = "-1";
+	else if (strcmp(name, "length-plus") == 0)
+		bad_length = "+5";
+	else if (strcmp(name, "length-two") == 0)
+		bad_length = "5, 6";
+	if (bad_length != NULL) {
+		head_start(c, 200);
+		evbuffer_add_printf(out, "Content-Length: %s\r\n\r\n",
+		    bad_length);
+		add_body(c, 5);
+		return 0;
+	}
+	c->after = c->keep ? AFTER_KEEP : AFTER_CLOSE;
+	if (strcmp(name, "cl-te") == 0) {
+		head_start(c, 200);
+		evbuffer_add_printf(out, "Content-Length: 3\r\n"
+		    "Transfer-Encoding: chunked\r\n\r\n5\r\n");
+		add_body(c, 5);
+		evbuffer_add_printf(out, "\r\n0\r\n\r\n");
+		return 0;
+	}
+	if (strcmp(name, "body-204") == 0 || strcmp(name, "body-304") == 0 ||
+	    strcmp(name, "head-body") == 0) {
+		/* Whatever follows the head is not this response's body. */
+		head_start(c, name[0] == 'h' ? 200 : name[5] == '2' ? 204 : 304);
+		evbuffer_add_printf(out, "Content-Length: 5\r\n\r\n");
+		add_body(c, 5);
+		c->sent_extra = 1;
+		return 0;
+	}
+	if (strcmp(name, "interim-cut") == 0) {
+		evbuffer_add_printf(out, "HTTP/1.1 103 Early Hints\r\n"
+		    "X-Req-Id: %s\r\n\r\n", c->id);
+		c->after = AFTER_CLOSE;
+		return 0;
+	}
+	return 404;
+}
+
 /*
  * Answers /te/...: the hello_gz bytes under an unusual Transfer-Encoding,
  * a head exactly as given (plus X-Req-Id on request).  chunked says
@@ -1244,6 +1347,9 @@ conn_respond(struct conn *c)
 		evbuffer_add_printf(out, "HTTP/1.1 abc Oops\r\n\r\n");
 	} else if (strcmp(path, "/hop") == 0) {
 		send_text(c, 200, hop, "ok\n", 3, 0);
+	} else if (strncmp(path, "/fault/", 7) == 0 &&
+	    send_fault(c, path + 7) == 0) {
+		/* As sent. */
 	} else {
 		send_text(c, 404, "", "not found\n", 10, 0);
 	}
@@ -1295,6 +1401,12 @@ conn_advance(struct conn *c)
 		}
 		if (c->bad)
 			return conn_respond(c);
+		/* /fault/deaf: never reads again, never answers. */
+		if (strcmp(c->path, "/fault/deaf") == 0) {
+			bufferevent_disable(c->bev, EV_READ);
+			c->state = CONN_STALL;
+			return 0;
+		}
 		/* HTTP/1.0 clients must not see 1xx (RFC 9110 15.2). */
 		if (strcmp(c->path, "/continue") == 0 && c->minor >= 1)
 			bufferevent_write(c->bev,
@@ -1351,6 +1463,8 @@ conn_response_done(struct conn *c)
 		return conn_advance(c);
 	case AFTER_CLOSE:
 		return conn_shutdown(c);
+	case AFTER_RESET:
+		return conn_reset(c);
 	case AFTER_STALL:
 		if (c->peer_eof) {
 			conn_free(c);
