@@ -184,6 +184,32 @@ headers_list_has(const char *value, const char *token)
 }
 
 bool
+headers_via_has(const char *value, const char *received_by)
+{
+	const char *p = value, *s, *e, *by;
+	size_t len, n;
+
+	if (value == NULL || received_by == NULL || *received_by == '\0')
+		return false;
+	n = strlen(received_by);
+	while (headers_list_next(&p, &s, &len)) {
+		/* received-protocol, then RWS, then received-by. */
+		e = s + len;
+		by = s;
+		while (by < e && !is_ows(*by))
+			by++;
+		if (by == s || by == e)
+			continue;
+		while (by < e && is_ows(*by))
+			by++;
+		if ((size_t)(e - by) >= n && strncasecmp(by, received_by, n) == 0 &&
+		    (by + n == e || is_ows(by[n])))
+			return true;
+	}
+	return false;
+}
+
+bool
 headers_list_within(const char *value, const char *list)
 {
 	const char *p = value, *s;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
@@ -174,6 +175,26 @@ server_authorized(struct server *srv, struct client *c,
 	return false;
 }
 
+/*
+ * A request that has already passed through ferryd and is to be
+ * forwarded again is a loop: an origin that hands ferryd's requests
+ * back to it (a reverse proxy or interceptor aimed at ferryd).  Known
+ * only by the Via ferryd adds, so only with via = yes.
+ */
+static bool
+server_looped(struct server *srv, struct evhttp_request *req)
+{
+	struct evkeyval *h;
+
+	if (!srv->w.cfg->via)
+		return false;
+	TAILQ_FOREACH(h, evhttp_request_get_input_headers(req), next)
+		if (strcasecmp(h->key, "Via") == 0 &&
+		    headers_via_has(h->value, "ferryd"))
+			return true;
+	return false;
+}
+
 static void
 server_on_request(struct evhttp_request *req, void *arg)
 {
@@ -220,6 +241,14 @@ server_on_request(struct evhttp_request *req, void *arg)
 	}
 	if (page) {
 		serve_page(srv, req);
+		return;
+	}
+	if (server_looped(srv, req)) {
+		log_notice("%s: forwarding loop: its Via names ferryd", uri);
+		log_refusal(srv, c, req, method, 508);
+		worker_reply_error(&srv->w, req, 508,
+		    "forwarding loop: the request has already passed through "
+		    "ferryd", false);
 		return;
 	}
 	exchange_start(&srv->w, c, req, method);

@@ -312,6 +312,28 @@ check_eq "body that looks like a request: 200" 200 "$(status_of <"$T/reply")"
 check_eq "body that looks like a request: one request at the origin" \
     $((before + 1)) "$(origin_stat requests)"
 
+# Connection naming a field ferryd frames or routes by: the option is
+# dropped, never the field (RFC 9110 7.6.1), so the origin gets the body
+# as a body, once, under the Host it was sent to.
+for f in Host Content-Length "close, Content-Length, Host"; do
+	before=$(origin_stat requests)
+	printf 'POST %s/headers HTTP/1.1\r\n%s\r\nConnection: %s\r\nContent-Length: 3\r\n\r\nabc' \
+	    "$U" "$H" "$f" | raw 127.0.0.1 "$PROXY_PORT" >"$T/reply" || true
+	check_eq "Connection: $f: 200" 200 "$(status_of <"$T/reply")"
+	check "Connection: $f: the origin got Host" grep -qx "$H." "$T/reply"
+	check "Connection: $f: the origin got Content-Length: 3" \
+	    grep -qx 'Content-Length: 3.' "$T/reply"
+	check_eq "Connection: $f: one request at the origin" \
+	    $((before + 1)) "$(origin_stat requests)"
+done
+before=$(origin_stat requests)
+printf 'POST %s/echo HTTP/1.1\r\n%s\r\nConnection: close, Transfer-Encoding\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n' \
+    "$U" "$H" | raw 127.0.0.1 "$PROXY_PORT" >"$T/reply" || true
+check "Connection: Transfer-Encoding: the chunked body arrives decoded" \
+    sh -c 'tail -c 3 "$1" | grep -qx abc' sh "$T/reply"
+check_eq "Connection: Transfer-Encoding: one request at the origin" \
+    $((before + 1)) "$(origin_stat requests)"
+
 # A slow head: part of it, then nothing past client_header_timeout = 1.
 before=$(origin_stat requests)
 python3 -c '

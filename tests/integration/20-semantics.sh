@@ -2,7 +2,8 @@
 # 20-semantics.sh - what a proxy must pass on as the origin and the client
 # said it: transfer codings other than chunked keep their names, 1xx
 # interim responses reach HTTP/1.1 clients, extension methods are
-# forwarded by name (RFC 9110 9.1, 15.2; RFC 9112 6.1, 7).
+# forwarded by name (RFC 9110 9.1, 15.2; RFC 9112 6.1, 7); a request that
+# loops back to ferryd is stopped by its Via (RFC 9110 7.6.3).
 . "$TESTS_DIR/integration/lib.sh"
 
 start_origin
@@ -210,6 +211,66 @@ r1=$(origin_stat requests)
 check_eq "the origin got those 4 requests" $((r0 + 4)) "$r1"
 check_eq "an extension method with a body: forwarded, body and all" "200 abc" \
     "$(sem ext-body)"
+
+# --- A forwarding loop, found by ferryd's own Via (RFC 9110 7.6.3).  The
+# "origin" is a relay that hands each request back to ferryd as a proxy
+# request for itself, as an interceptor chained to ferryd would.  Without
+# the check, each pass would open one more connection, until descriptors
+# ran out.
+cat > "$T/relay.py" <<'PY'
+import socket, sys, threading
+proxy = int(sys.argv[1])
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", 0))
+ls.listen(64)
+print(ls.getsockname()[1], flush=True)
+def serve(c):
+    head = b""
+    while b"\r\n\r\n" not in head:
+        b = c.recv(65536)
+        if not b:
+            return
+        head += b
+    line, rest = head.split(b"\r\n", 1)
+    m, target, v = line.split(b" ")
+    me = ("http://127.0.0.1:%d" % ls.getsockname()[1]).encode()
+    p = socket.create_connection(("127.0.0.1", proxy))
+    p.sendall(b" ".join([m, me + target, v]) + b"\r\n" + rest)
+    while True:
+        b = p.recv(65536)
+        if not b:
+            break
+        c.sendall(b)
+        if b"\r\n\r\n" in b:
+            break
+    c.close()
+    p.close()
+while True:
+    c, _ = ls.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+python3 "$T/relay.py" "$PROXY_PORT" >"$T/relay.port" 2>"$T/relay.log" &
+PIDS="$PIDS $!"
+wait_for 5 test -s "$T/relay.port"
+RELAY=$(cat "$T/relay.port")
+opened0=$(metric ferryd_upstream_connections_opened_total)
+px -D "$T/loop.h" -o "$T/loop.b" "http://127.0.0.1:$RELAY/x" || true
+check_eq "a request that loops back: 508" 508 "$(status_of <"$T/loop.h")"
+check "it says why" grep -q 'forwarding loop' "$T/loop.b"
+check_eq "one pass through the relay, not a flood of them" $((opened0 + 1)) \
+    "$(metric ferryd_upstream_connections_opened_total)"
+check "the loop is logged" grep -q 'forwarding loop: its Via names ferryd' "$T/ferryd.log"
+printf 'GET http://%s/headers HTTP/1.1\r\nHost: %s\r\nVia: 1.0 fred, 1.1 ferryd\r\nConnection: close\r\n\r\n' \
+    "$O" "$O" | raw 127.0.0.1 "$PROXY_PORT" >"$T/via.reply" || true
+check_eq "a request whose Via names ferryd: 508" 508 "$(status_of <"$T/via.reply")"
+printf 'GET http://%s/headers HTTP/1.1\r\nHost: %s\r\nVia: 1.0 fred, 1.1 squid (ferryd)\r\nConnection: close\r\n\r\n' \
+    "$O" "$O" | raw 127.0.0.1 "$PROXY_PORT" >"$T/via.reply" || true
+check_eq "a Via of other proxies passes" 200 "$(status_of <"$T/via.reply")"
+check "... kept, and ferryd's hop added after it" sh -c \
+    'grep -A1 -x "Via: 1.0 fred, 1.1 squid (ferryd)." "$1" | tail -n +2 |
+    grep -q . && sed -n "/^Via: 1.0 fred/,\$p" "$1" | grep -qx "Via: 1.1 ferryd."' \
+    sh "$T/via.reply"
 
 check_eq "no leak" 0 "$(metric ferryd_upstream_leaks_total)"
 check "clean exit" stop_ferryd

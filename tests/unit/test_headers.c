@@ -278,6 +278,24 @@ START_TEST(test_list_has)
 }
 END_TEST
 
+START_TEST(test_via_has)
+{
+	ck_assert_msg(headers_via_has("1.1 ferryd", "ferryd"), "one hop");
+	ck_assert_msg(headers_via_has("1.0 fred, 1.1 Ferryd (x)", "ferryd"),
+	    "a later hop, a comment, any case");
+	ck_assert_msg(headers_via_has("HTTP/1.1 ferryd\t", "ferryd"),
+	    "protocol name, trailing OWS");
+	ck_assert_msg(!headers_via_has("1.1 ferryd2", "ferryd"),
+	    "no prefix match");
+	ck_assert_msg(!headers_via_has("1.1 p.example (ferryd)", "ferryd"),
+	    "a comment is not a hop");
+	ck_assert_msg(!headers_via_has("ferryd", "ferryd"),
+	    "a protocol alone names no hop");
+	ck_assert_msg(!headers_via_has("", "ferryd"), "empty value");
+	ck_assert_msg(!headers_via_has(NULL, "ferryd"), "NULL value");
+}
+END_TEST
+
 /* The head writer: fields, numbers, and heads larger than its buffer. */
 START_TEST(test_writer)
 {
@@ -421,6 +439,7 @@ headers_suite(void)
 		{ "list_within", test_list_within },
 		{ "upgrade_filter", test_upgrade_filter },
 		{ "list_has", test_list_has },
+		{ "via_has", test_via_has },
 		{ "writer", test_writer },
 		{ "names_by_length", test_names_by_length },
 		{ "write_field_len", test_write_field_len },
