@@ -209,7 +209,8 @@ write_ini() {
 start_ferryd() {
 	write_ini "$T/ferryd.ini" "$@"
 	: > "$T/ferryd.log"
-	"$FERRYD" -f -c "$T/ferryd.ini" 2>>"$T/ferryd.log" &
+	# FERRYD_WRAPPER: a command to run ferryd under (tools/dev memcheck).
+	${FERRYD_WRAPPER:-} "$FERRYD" -f -c "$T/ferryd.ini" 2>>"$T/ferryd.log" &
 	FERRYD_PID=$!
 	PIDS="$PIDS $FERRYD_PID"
 	wait_for 10 grep -q "listening on 127.0.0.1:" "$T/ferryd.log" ||
