@@ -273,7 +273,46 @@ vector "empty line before the request line" 400 "empty line before the request l
 \r\nGET $U/size/3 HTTP/1.1\r\n$H\r\n\r\n
 EOF
 
+vector "bare LF ending a chunk-size line" 400 "line ends in a bare LF" <<EOF
+POST $U/echo HTTP/1.1\r\n$H\r\nTransfer-Encoding: chunked\r\n\r\n3\nabc\r\n0\r\n\r\n
+EOF
+# Sizes past any limit, not only the 1k of this instance: 10,000 fields,
+# one field of 200 KiB, a 70 KiB target (vector's printf makes \r\n).
+python3 -c 'import sys
+sys.stdout.write("GET %s/size/3 HTTP/1.1\\r\\n%s\\r\\n" % (sys.argv[1], sys.argv[2]) +
+    "".join("a%d:b\\r\\n" % i for i in range(10000)) + "\\r\\n")' "$U" "$H" |
+    vector "10,000 header fields" 431 "request header too large"
+python3 -c 'import sys
+sys.stdout.write("GET %s/size/3 HTTP/1.1\\r\\n%s\\r\\nX-Big: %s\\r\\n\\r\\n" %
+    (sys.argv[1], sys.argv[2], "a" * 204800))' "$U" "$H" |
+    vector "a 200 KiB header field" 431 "request header too large"
+python3 -c 'import sys
+sys.stdout.write("GET %s/size/3?%s HTTP/1.1\\r\\n%s\\r\\n\\r\\n" %
+    (sys.argv[1], "a" * 71680, sys.argv[2]))' "$U" "$H" |
+    vector "a 70 KiB request target" 414 "request line too long"
+
 run_vectors
+
+# Targets ferryd cannot forward: a 400 that names why, on a connection
+# that stays usable (the request was well framed), and nothing forwarded.
+for t in "ftp://127.0.0.1:$ORIGIN_PORT/x|unsupported scheme" "http:///x|empty host"; do
+	before=$(origin_stat requests)
+	printf 'GET %s HTTP/1.1\r\n%s\r\n\r\nGET %s/size/3 HTTP/1.1\r\n%s\r\nConnection: close\r\n\r\n' \
+	    "${t%%|*}" "$H" "$U" "$H" | raw 127.0.0.1 "$PROXY_PORT" >"$T/reply" || true
+	check_eq "${t%%|*}: 400 then the next request's 200" "400 200" \
+	    "$(grep -a '^HTTP/1\.1 ' "$T/reply" | cut -d' ' -f2 | tr '\n' ' ' | sed 's/ $//')"
+	check "${t%%|*}: reason" grep -qx "bad request target: ${t#*|}" "$T/reply"
+	check_eq "${t%%|*}: only the next request reached the origin" \
+	    $((before + 1)) "$(origin_stat requests)"
+done
+
+# An absolute-form target wins over a Host that disagrees (RFC 9112
+# 3.2.2): the origin gets the target's authority as Host.
+printf 'GET %s/headers HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n' "$U" |
+    raw 127.0.0.1 "$PROXY_PORT" >"$T/reply" || true
+check_eq "Host that disagrees with the target: 200" 200 "$(status_of <"$T/reply")"
+check "... and the origin gets the target's Host" grep -qx "$H." "$T/reply"
+check "... and never the other one" sh -c '! grep -qi "evil.example" "$1"' sh "$T/reply"
 
 # A clean request, then a smuggling attempt on the same connection.  The
 # client keeps its side open, as a pipelining client does (lib.sh raw
