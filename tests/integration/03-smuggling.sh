@@ -108,6 +108,9 @@ EOF
 vector "Transfer-Encoding in HTTP/1.0" 400 "Transfer-Encoding in an HTTP/1.0 request" <<EOF
 POST $U/echo HTTP/1.0\r\n$H\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n
 EOF
+# libevent 2.1.12's chunk-size parser (strtoll) takes 0x5, +5 and -0,
+# found by HTTP Garden, fixed only on libevent's master: the scanner's
+# own reason shows it stopped them before evhttp saw the bytes.
 vector "chunk size 0x5" 400 "invalid chunk size" <<EOF
 POST $U/echo HTTP/1.1\r\n$H\r\nTransfer-Encoding: chunked\r\n\r\n0x5\r\nabcde\r\n0\r\n\r\n
 EOF
@@ -120,6 +123,7 @@ EOF
 vector "chunk data longer than its size" 400 "chunk data not followed by CRLF" <<EOF
 POST $U/echo HTTP/1.1\r\n$H\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcde\r\n0\r\n\r\n
 EOF
+# evhttp cuts a header value at a NUL (HTTP Garden, unfixed in libevent).
 vector "NUL in a header value" 400 "header value contains a control character" <<EOF
 GET $U/size/3 HTTP/1.1\r\n$H\r\nX-A: a\000b\r\n\r\n
 EOF
@@ -147,6 +151,7 @@ EOF
 vector "CONNECT to a port not in connect_ports" 403 "CONNECT to this port is not allowed" <<EOF
 CONNECT 127.0.0.1:$ORIGIN_PORT HTTP/1.1\r\nHost: 127.0.0.1:$ORIGIN_PORT\r\n\r\nGET /size/3 HTTP/1.1\r\nHost: x\r\n\r\n
 EOF
+# evhttp's version parser overflows on this (HTTP Garden; libevent master).
 vector "HTTP/4294967295.255" 400 "malformed HTTP version" <<EOF
 GET $U/size/3 HTTP/4294967295.255\r\n$H\r\n\r\n
 EOF
