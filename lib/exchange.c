@@ -33,6 +33,7 @@
 #include "originver.h"
 #include "owner.h"
 #include "pool.h"
+#include "reqbody.h"
 #include "tls.h"
 #include "tunnel.h"
 #include "worker.h"
@@ -42,14 +43,6 @@
 #define CLIENT_OUT_HIGH (1024 * 1024)
 /* Interim responses queued for a client that does not read, at most. */
 #define INTERIM_MAX (64 * 1024)
-/*
- * How long a body waits for the origin's 100 Continue: an origin that
- * neither answers nor reads gets it anyway (RFC 9110 10.1.1; curl waits
- * as long).
- */
-#define EXPECT_WAIT (1000 * 1000)
-/* A body sent whole up to this size is kept for a retry. */
-#define REPLAY_MAX (64 * 1024)
 
 static void exchange_on_client_drained(struct evhttp_connection *evcon,
     void *arg);
@@ -61,7 +54,6 @@ static void exchange_on_body(struct evbuffer *data, void *arg);
 static void exchange_on_end(bool reusable, struct evbuffer *trailers,
     void *arg);
 static void exchange_on_sendable(void *arg);
-static void pump_body(struct exchange *ex);
 static void send_interim(struct exchange *ex, struct evbuffer *buf);
 static bool expect_refused(struct exchange *ex);
 static int build_head(struct exchange *ex);
@@ -95,12 +87,7 @@ exchange_free(struct exchange *ex)
 	target_clear(&ex->target);
 	if (ex->head != NULL)
 		evbuffer_free(ex->head);
-	if (ex->body_buf != NULL)
-		evbuffer_free(ex->body_buf);
-	if (ex->replay != NULL)
-		evbuffer_free(ex->replay);
-	if (ex->expect_timer != NULL)
-		event_free(ex->expect_timer);
+	reqbody_clear(&ex->body);
 	TAILQ_REMOVE(&ex->w->exchanges, ex, entry);
 	ex->w->stats.exchanges_active--;
 	ex->w->hooks->exchange_done(ex->w->hooks_arg);
@@ -305,7 +292,7 @@ upgrade_offer(struct exchange *ex)
 
 	ex->upgrade[0] = '\0';
 	if (offer == NULL || ex->req->minor == 0 ||
-	    ex->body_kind != CLIENT_BODY_NONE)
+	    ex->body.kind != CLIENT_BODY_NONE)
 		return;
 	TAILQ_FOREACH(h, in, next)
 		if (strcasecmp(h->key, "Connection") == 0 &&
@@ -382,16 +369,16 @@ build_head(struct exchange *ex)
 		headers_write(&w, "\r\n", 2);
 	}
 	/* The body as the client framed it, or as a length once it is all here. */
-	if (ex->body_chunked)
+	if (ex->body.chunked)
 		headers_write(&w, "Transfer-Encoding: chunked\r\n", 28);
-	else if (ex->body_kind != CLIENT_BODY_NONE ||
+	else if (ex->body.kind != CLIENT_BODY_NONE ||
 	    evhttp_request_get_command(ex->req) &
 	    (EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH)) {
 		headers_write(&w, "Content-Length: ", 16);
-		headers_write_u64(&w, ex->body_length);
+		headers_write_u64(&w, ex->body.length);
 		headers_write(&w, "\r\n", 2);
 	}
-	if (ex->expect)
+	if (ex->body.expect)
 		headers_write(&w, "Expect: 100-continue\r\n", 22);
 	headers_write(&w, "\r\n", 2);
 	headers_writer_flush(&w);
@@ -464,167 +451,24 @@ exchange_address(struct exchange *ex)
 	return 0;
 }
 
+/* A retry could re-send the body: a reused connection, idempotent, once. */
+static bool
+keep_body_copy(const struct exchange *ex)
+{
+	return ex->attempt == 1 && ex->reused && ex->idempotent;
+}
+
+static void
+pump_body(struct exchange *ex)
+{
+	if (ex->stream != NULL)
+		reqbody_pump(&ex->body, ex->stream, keep_body_copy(ex));
+}
+
 static void
 exchange_on_client_body(void *arg)
 {
 	pump_body(arg);
-}
-
-static void
-exchange_on_expect_timeout(evutil_socket_t fd, short what, void *arg)
-{
-	struct exchange *ex = arg;
-
-	log_debug("%s %s: no 100 Continue from the origin within 1 s: "
-	    "sending the body", ex->method, evhttp_request_get_uri(ex->req));
-	ex->body_flowing = true;
-	client_body_wake(ex->client);
-}
-
-/*
- * Starts reading the client's body (client.h), and takes what is here
- * already: a body that came whole with its head goes upstream with its
- * length and without waiting for a 100 Continue.  Expect: 100-continue
- * is passed on only from an HTTP/1.1 client (RFC 9110 10.1.1: ignored
- * in HTTP/1.0).  Returns 0, -1 when out of memory, or 1 when the body
- * cannot go: chunked, to an origin last heard in HTTP/1.0, which would
- * read the chunks as requests or lose them (RFC 9112 6.1: no
- * Transfer-Encoding to a server not known to take HTTP/1.1).
- */
-static int
-body_start(struct exchange *ex)
-{
-	struct client *c = ex->client;
-	const char *expect = evhttp_find_header(
-	    evhttp_request_get_input_headers(ex->req), "Expect");
-	enum client_body_result r;
-
-	ex->body_kind = c != NULL ? (int)c->body.kind : CLIENT_BODY_NONE;
-	if (ex->body_kind == CLIENT_BODY_NONE)
-		return 0;
-	ex->body_length = c->body.length;
-	if ((ex->body_buf = evbuffer_new()) == NULL)
-		return -1;
-	client_body_watch(c, exchange_on_client_body, ex);
-	r = client_body_read(c, ex->body_buf);
-	if (r == CLIENT_BODY_DONE) {
-		ex->body_length = evbuffer_get_length(ex->body_buf);
-		ex->body_kind = CLIENT_BODY_LENGTH;
-		ex->body_flowing = true;
-		return 0;
-	}
-	ex->body_chunked = ex->body_kind == CLIENT_BODY_CHUNKED;
-	if (ex->body_chunked &&
-	    originver_is_http10(ex->w->originver, &ex->address))
-		return 1;
-	ex->expect = expect != NULL && ex->req->minor >= 1 &&
-	    evbuffer_get_length(ex->body_buf) == 0;
-	/*
-	 * An origin known to speak HTTP/1.0 would never answer the Expect:
-	 * it does not see it, and the client is told to go on at once
-	 * (RFC 9110 10.1.1 leaves that to a proxy that knows).
-	 */
-	if (ex->expect && originver_is_http10(ex->w->originver, &ex->address)) {
-		struct evbuffer *go = evbuffer_new();
-
-		ex->expect = false;
-		if (go == NULL)
-			return -1;
-		evbuffer_add(go, "HTTP/1.1 100 Continue\r\n\r\n", 25);
-		send_interim(ex, go);
-		evbuffer_free(go);
-	}
-	ex->body_flowing = !ex->expect;
-	if (ex->body_flowing)
-		client_body_wake(c);
-	if (ex->expect && (ex->expect_timer = evtimer_new(ex->w->base,
-	    exchange_on_expect_timeout, ex)) == NULL)
-		return -1;
-	return 0;
-}
-
-/*
- * A copy of what goes upstream while a retry could still re-send it all
- * (REPLAY_MAX), so that a reused connection found closed under the
- * request does not lose a small body.
- */
-static void
-keep_replay(struct exchange *ex, struct evbuffer *data)
-{
-	size_t n = evbuffer_get_length(data);
-
-	if (ex->attempt > 1 || !ex->reused || !ex->idempotent) {
-		if (ex->replay != NULL) {
-			evbuffer_free(ex->replay);
-			ex->replay = NULL;
-		}
-		return;
-	}
-	if (ex->body_sent == 0 && ex->replay == NULL)
-		ex->replay = evbuffer_new();
-	if (ex->replay == NULL)
-		return;
-	if (evbuffer_get_length(ex->replay) + n > REPLAY_MAX) {
-		evbuffer_free(ex->replay);
-		ex->replay = NULL;
-		return;
-	}
-	evbuffer_add(ex->replay, evbuffer_pullup(data, -1), n);
-}
-
-/* The client's body broke (the scanner's verdict) or stopped for good. */
-static void
-body_failed(struct exchange *ex)
-{
-	const struct reqscan *scan = &ex->client->scan;
-	const char *why = scan->why != NULL ? scan->why : "request body cut short";
-
-	log_info("%s %s: request body: %s", ex->method,
-	    evhttp_request_get_uri(ex->req), why);
-	if (ex->state == EX_STREAMING) {
-		exchange_cut(ex, why);
-		return;
-	}
-	exchange_fail(ex, scan->status != 0 ? scan->status : 400, "%s", why);
-}
-
-/*
- * Moves the body from the client to the stream while the connection
- * takes it: the client's input buffer and the upstream output hold the
- * rest (a few hundred KiB each), and the sockets push back beyond them.
- */
-static void
-pump_body(struct exchange *ex)
-{
-	struct evbuffer *buf = ex->body_buf;
-	enum client_body_result r;
-	size_t n;
-
-	if (ex->stream == NULL || !ex->body_flowing || ex->body_ended)
-		return;
-	for (;;) {
-		if (evbuffer_get_length(buf) == 0 &&
-		    stream_body_room(ex->stream) == 0)
-			return;
-		r = client_body_read(ex->client, buf);
-		if ((n = evbuffer_get_length(buf)) > 0) {
-			keep_replay(ex, buf);
-			ex->body_sent += n;
-			stream_send_body(ex->stream, buf);
-		}
-		if (r == CLIENT_BODY_DONE) {
-			ex->body_ended = true;
-			stream_end_body(ex->stream, ex->body_chunked ?
-			    client_body_trailers(ex->client) : NULL);
-			return;
-		}
-		if (r == CLIENT_BODY_ERROR) {
-			body_failed(ex);
-			return;
-		}
-		if (n == 0)
-			return;
-	}
 }
 
 static void
@@ -633,12 +477,55 @@ exchange_on_sendable(void *arg)
 	pump_body(arg);
 }
 
-/* The origin's answer to the Expect came, or never will: no more waiting. */
+/* The client's body broke (the scanner's verdict) or stopped for good. */
 static void
-expect_over(struct exchange *ex)
+exchange_on_body_failed(void *arg, int status, const char *why)
 {
-	if (ex->expect_timer != NULL)
-		evtimer_del(ex->expect_timer);
+	struct exchange *ex = arg;
+
+	log_info("%s %s: request body: %s", ex->method,
+	    evhttp_request_get_uri(ex->req), why);
+	if (ex->state == EX_STREAMING) {
+		exchange_cut(ex, why);
+		return;
+	}
+	exchange_fail(ex, status, "%s", why);
+}
+
+static void
+exchange_on_body_interim(void *arg, struct evbuffer *buf)
+{
+	send_interim(arg, buf);
+}
+
+static const struct reqbody_ops exchange_body_ops = {
+	.on_failed = exchange_on_body_failed,
+	.on_interim = exchange_on_body_interim,
+};
+
+/* Takes the client's body (reqbody.h); <0 out of memory, >0 411. */
+static int
+body_start(struct exchange *ex)
+{
+	struct client *c = ex->client;
+	const char *expect = evhttp_find_header(
+	    evhttp_request_get_input_headers(ex->req), "Expect");
+	bool origin_10 = originver_is_http10(ex->w->originver, &ex->address);
+
+	snprintf(ex->what, sizeof(ex->what), "%s %s", ex->method,
+	    evhttp_request_get_uri(ex->req));
+	if (c != NULL && c->body.kind != CLIENT_BODY_NONE)
+		client_body_watch(c, exchange_on_client_body, ex);
+	switch (reqbody_start(&ex->body, c, ex->w->base, &exchange_body_ops,
+	    ex, ex->what, expect != NULL && ex->req->minor >= 1, origin_10)) {
+	case REQBODY_STARTED:
+		return 0;
+	case REQBODY_NEEDS_LENGTH:
+		return 1;
+	case REQBODY_NO_MEMORY:
+		break;
+	}
+	return -1;
 }
 
 void
@@ -715,16 +602,9 @@ send_request(struct exchange *ex)
 		.upgrade = ex->upgrade[0] != '\0',
 		.max_header_size = ex->cfg->max_header_size,
 		.read_timeout = ex->cfg->read_timeout,
-		.chunked = ex->body_chunked,
-		.body_pending = ex->body_kind != CLIENT_BODY_NONE,
 	};
-	struct timeval wait = clock_to_timeval(EXPECT_WAIT);
 
-	/* A retry re-sends a whole body from its copy (retry_allowed). */
-	if (ex->body_ended) {
-		rq.body = ex->replay;
-		rq.body_pending = false;
-	}
+	reqbody_request(&ex->body, &rq);
 
 	ex->state = EX_WAITING;
 	ex->conn_id = ex->up->pc.id;
@@ -736,10 +616,7 @@ send_request(struct exchange *ex)
 		return;
 	}
 	stream_send(ex->stream, &rq);
-	if (!rq.body_pending)
-		return;
-	if (!ex->body_flowing)
-		evtimer_add(ex->expect_timer, &wait);
+	reqbody_sent_head(&ex->body);
 	pump_body(ex);
 }
 
@@ -791,10 +668,8 @@ static bool
 retry_allowed(const struct exchange *ex)
 {
 	/* A body that began to go out goes again only whole, from its copy. */
-	bool body_ok = ex->body_sent == 0 ||
-	    (ex->body_ended && ex->replay != NULL);
-
-	return ex->reused && ex->attempt == 1 && ex->idempotent && body_ok;
+	return ex->reused && ex->attempt == 1 && ex->idempotent &&
+	    reqbody_resendable(&ex->body);
 }
 
 static void
@@ -805,7 +680,7 @@ exchange_retry(struct exchange *ex)
 	    (unsigned long long)ex->conn_id);
 	ex->w->stats.retries++;
 	release_upstream(ex, false, POOL_EVICT_CLOSED_BY_ORIGIN);
-	expect_over(ex);
+	reqbody_stop_waiting(&ex->body);
 	ex->attempt = 2;
 	acquire_or_connect(ex);
 }
@@ -1027,12 +902,8 @@ exchange_on_interim(const struct http1_response *r, void *arg)
 	 * The origin wants the body: it goes, from the loop (the codec is
 	 * still reading its responses).
 	 */
-	if (r->status == 100 && !ex->body_flowing &&
-	    ex->body_kind != CLIENT_BODY_NONE) {
-		expect_over(ex);
-		ex->body_flowing = true;
-		client_body_wake(ex->client);
-	}
+	if (r->status == 100)
+		reqbody_release(&ex->body);
 	if (ex->req->major != 1 || ex->req->minor == 0)
 		return;
 	/*
@@ -1077,10 +948,9 @@ expect_refused(struct exchange *ex)
 
 	log_info("%s %s: origin refused Expect: 100-continue (417): asking "
 	    "again without it", ex->method, evhttp_request_get_uri(ex->req));
-	expect_over(ex);
-	release_upstream(ex, false, POOL_EVICT_NOT_REUSABLE);
 	/* Once: the request asked again has no Expect to refuse. */
-	ex->expect = false;
+	reqbody_drop_expect(&ex->body);
+	release_upstream(ex, false, POOL_EVICT_NOT_REUSABLE);
 	ex->attempt = 2;
 	evbuffer_free(ex->head);
 	ex->head = NULL;
@@ -1088,11 +958,10 @@ expect_refused(struct exchange *ex)
 		exchange_fail(ex, 503, "out of memory");
 		return false;
 	}
-	ex->body_flowing = true;
 	evbuffer_add(go, "HTTP/1.1 100 Continue\r\n\r\n", 25);
 	send_interim(ex, go);
 	evbuffer_free(go);
-	client_body_wake(ex->client);
+	reqbody_release(&ex->body);
 	acquire_or_connect(ex);
 	return false;
 }
@@ -1104,15 +973,15 @@ exchange_on_head(struct http1_response *r, void *arg)
 	struct exchange *ex = arg;
 
 	originver_note(ex->w->originver, &ex->address, r->minor);
-	if (r->status == 417 && ex->expect && !ex->body_flowing &&
-	    ex->body_sent == 0)
+	if (r->status == 417 && ex->body.expect && !ex->body.flowing &&
+	    ex->body.sent == 0)
 		return expect_refused(ex);
 	/*
 	 * A final answer before the origin asked for the body (401, 413,
 	 * ...): the body is not sent, nor read from the client.
 	 */
-	if (!ex->body_flowing && ex->body_kind != CLIENT_BODY_NONE) {
-		expect_over(ex);
+	if (!ex->body.flowing && ex->body.kind != CLIENT_BODY_NONE) {
+		reqbody_stop_waiting(&ex->body);
 		log_debug("%s %s: %d before the body: not sent", ex->method,
 		    evhttp_request_get_uri(ex->req), r->status);
 	}
@@ -1235,11 +1104,10 @@ exchange_on_client_close(void *arg)
 {
 	struct exchange *ex = arg;
 
-	if (ex->body_kind != CLIENT_BODY_NONE && !ex->body_ended &&
-	    ex->body_flowing)
+	if (reqbody_midway(&ex->body))
 		log_info("%s %s: client went away after %llu bytes of the "
 		    "request body", ex->method, evhttp_request_get_uri(ex->req),
-		    (unsigned long long)ex->body_sent);
+		    (unsigned long long)ex->body.sent);
 	else
 		log_debug("%s %s: client went away", ex->method,
 		    evhttp_request_get_uri(ex->req));

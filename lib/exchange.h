@@ -20,6 +20,7 @@
 #include <sys/queue.h>
 
 #include "address.h"
+#include "reqbody.h"
 #include "target.h"
 
 struct event;
@@ -62,20 +63,8 @@ struct exchange {
 	struct evbuffer *head;		/* the upstream request head, kept for a retry */
 	char upgrade[128];		/* the Upgrade offer passed on ("": none) */
 
-	/*
-	 * The request body, streamed from the client as it comes (client.h):
-	 * held back while an Expect: 100-continue waits for the origin.
-	 */
-	int body_kind;			/* enum client_body_kind */
-	uint64_t body_length;		/* what the upstream head says, unless chunked */
-	bool body_chunked;		/* it goes upstream chunked */
-	bool expect;			/* Expect: 100-continue goes to the origin */
-	bool body_flowing;		/* sent as it comes (no longer held back) */
-	bool body_ended;		/* all of it handed to the stream */
-	uint64_t body_sent;		/* data bytes handed to the stream */
-	struct evbuffer *body_buf;	/* read from the client, not yet sent */
-	struct evbuffer *replay;	/* all that was sent, for a retry (NULL: too much) */
-	struct event *expect_timer;
+	struct reqbody body;		/* streamed from the client as it comes */
+	char what[160];			/* "METHOD uri" for the body's logs (cut to fit) */
 
 	struct connect_req *connecting;	/* asked of the connector, pending */
 	struct upstream *up;		/* allocated to us by the connector */

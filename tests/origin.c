@@ -123,7 +123,7 @@ struct conn {
 	unsigned long long	 serial;	/* X-Origin-Conn */
 	unsigned long long	 nreq;		/* X-Origin-Req now */
 	int			 peer_eof;	/* the client sent FIN */
-	int			 drop_next;	/* close on the next request head */
+	int			 drop_next;	/* close on the next request */
 	int			 sent_extra;	/* ?extra= bytes went out on it */
 
 	/* The request being read or answered; reset by request_clear(). */
@@ -280,9 +280,10 @@ path_number(const char *path, const char *prefix, uint64_t *n)
  * malformed (the request is then answered 400).  Unknown names are ignored.
  *   delay=MS     wait MS milliseconds before the response head.
  *   drop-next    after answering, close this connection when the next
- *                request head arrives, without answering it (an origin
- *                whose idle timeout fires just as a reused connection
- *                carries a request).
+ *                request head arrives (with a body: when some of the
+ *                body has), without answering it (an origin whose idle
+ *                timeout fires just as a reused connection carries a
+ *                request).
  *   extra=crlf   after the complete response, a stray CRLF;
  *   extra=response  after it, a second complete response nobody asked
  *                for ("X-Req-Id: stale", body "STALE-RESPONSE").  Both
@@ -1395,7 +1396,11 @@ conn_advance(struct conn *c)
 				evtimer_add(c->timer, &o->idle);
 			return 0;
 		}
-		if (c->drop_next) {
+		/*
+		 * ?drop-next: a request with a body is dropped once some of
+		 * the body is here, so that the proxy surely began to send it.
+		 */
+		if (c->drop_next && c->framing == FRAME_NONE) {
 			conn_free(c);
 			return -1;
 		}
@@ -1432,6 +1437,12 @@ conn_advance(struct conn *c)
 	}
 	if (c->state != CONN_BODY)
 		return 0;
+	if (c->drop_next) {
+		if (evbuffer_get_length(in) == 0)
+			return 0;
+		conn_free(c);
+		return -1;
+	}
 	r = conn_read_body(c);
 	if (r == 0 && c->peer_eof) {
 		conn_free(c);
