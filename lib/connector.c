@@ -150,9 +150,12 @@ connect_next(struct connect_req *req)
 		    req->p.connect_timeout, &connecting_ops, req, &error);
 		if (req->up != NULL)
 			return;
-		/* Out of descriptors or memory here: not the route's fault. */
+		/*
+		 * Out of descriptors, memory or local ports here: not the
+		 * route's fault.
+		 */
 		if (error == EMFILE || error == ENFILE || error == ENOBUFS ||
-		    error == ENOMEM) {
+		    error == ENOMEM || error == EADDRNOTAVAIL) {
 			format_where(req, where, sizeof(where));
 			fail(req, 503, "cannot connect to %s: %s", where,
 			    strerror(error));

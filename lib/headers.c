@@ -183,30 +183,60 @@ headers_list_has(const char *value, const char *token)
 	    list_has_len(value, token, strlen(token));
 }
 
-bool
-headers_via_has(const char *value, const char *received_by)
+/* Steps *p past a Via comment at *p ("(" ... ")", nested, with quoted-pairs). */
+static void
+skip_comment(const char **p)
 {
-	const char *p = value, *s, *e, *by;
-	size_t len, n;
+	const char *s = *p;
+	int depth = 0;
+
+	do {
+		if (*s == '\\' && s[1] != '\0')
+			s++;
+		else if (*s == '(')
+			depth++;
+		else if (*s == ')')
+			depth--;
+		s++;
+	} while (*s != '\0' && depth > 0);
+	*p = s;
+}
+
+unsigned
+headers_via_count(const char *value, const char *received_by)
+{
+	const char *p = value, *tok[2];
+	size_t len[2], n;
+	unsigned count = 0;
+	int i;
 
 	if (value == NULL || received_by == NULL || *received_by == '\0')
-		return false;
+		return 0;
 	n = strlen(received_by);
-	while (headers_list_next(&p, &s, &len)) {
-		/* received-protocol, then RWS, then received-by. */
-		e = s + len;
-		by = s;
-		while (by < e && !is_ows(*by))
-			by++;
-		if (by == s || by == e)
-			continue;
-		while (by < e && is_ows(*by))
-			by++;
-		if ((size_t)(e - by) >= n && strncasecmp(by, received_by, n) == 0 &&
-		    (by + n == e || is_ows(by[n])))
-			return true;
+	while (*p != '\0') {
+		/* One element: received-protocol RWS received-by [RWS comment]. */
+		for (i = 0; i < 2; i++) {
+			while (is_ows(*p))
+				p++;
+			tok[i] = p;
+			while (*p != '\0' && *p != ',' && *p != '(' && !is_ows(*p))
+				p++;
+			len[i] = (size_t)(p - tok[i]);
+		}
+		if (len[0] > 0 && len[1] == n &&
+		    strncasecmp(tok[1], received_by, n) == 0)
+			count++;
+		/* The rest of the element, its comment included. */
+		while (*p != '\0' && *p != ',') {
+			if (*p == '(')
+				skip_comment(&p);
+			else
+				p++;
+		}
+		if (*p == ',')
+			p++;
 	}
-	return false;
+	return count;
 }
 
 bool

@@ -56,10 +56,11 @@ bool headers_list_next(const char **p, const char **start, size_t *len);
 bool headers_list_has(const char *value, const char *token);
 
 /*
- * True when a Via value (RFC 9110 7.6.3: "1.0 fred, 1.1 p.example.net
- * (comment)") names received_by as one of its hops (case-insensitive).
+ * How many hops of a Via value (RFC 9110 7.6.3: "1.0 fred, 1.1
+ * p.example.net (a comment, even with commas)") are received_by
+ * (case-insensitive).
  */
-bool headers_via_has(const char *value, const char *received_by);
+unsigned headers_via_count(const char *value, const char *received_by);
 
 /*
  * True when value has at least one element and every element is in list

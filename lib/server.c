@@ -176,23 +176,26 @@ server_authorized(struct server *srv, struct client *c,
 }
 
 /*
- * A request that has already passed through ferryd and is to be
- * forwarded again is a loop: an origin that hands ferryd's requests
- * back to it (a reverse proxy or interceptor aimed at ferryd).  Known
- * only by the Via ferryd adds, so only with via = yes.
+ * A request that has passed through a ferryd SERVER_VIA_LOOP times is in
+ * a forwarding loop: an origin that hands ferryd's requests back to it
+ * (a reverse proxy or interceptor aimed at ferryd) would otherwise nest
+ * exchanges until descriptors run out.  Every ferryd's Via says "1.1
+ * ferryd", so one or two such hops are a chain of separate installs (a
+ * company's ferryd, a partner's gateway, the partner's ferryd), not a
+ * loop.  Known only by the Via ferryd adds: with via = yes.
  */
-static bool
-server_looped(struct server *srv, struct evhttp_request *req)
+#define SERVER_VIA_LOOP 5
+
+static unsigned
+ferryd_hops(struct evhttp_request *req)
 {
 	struct evkeyval *h;
+	unsigned hops = 0;
 
-	if (!srv->w.cfg->via)
-		return false;
 	TAILQ_FOREACH(h, evhttp_request_get_input_headers(req), next)
-		if (strcasecmp(h->key, "Via") == 0 &&
-		    headers_via_has(h->value, "ferryd"))
-			return true;
-	return false;
+		if (strcasecmp(h->key, "Via") == 0)
+			hops += headers_via_count(h->value, "ferryd");
+	return hops;
 }
 
 static void
@@ -202,6 +205,7 @@ server_on_request(struct evhttp_request *req, void *arg)
 	struct client *c = server_client_of(srv, req);
 	const char *uri = evhttp_request_get_uri(req);
 	char method[sizeof(c->scan.ext_method)] = "";
+	unsigned hops;
 	bool page;
 
 	/*
@@ -243,12 +247,13 @@ server_on_request(struct evhttp_request *req, void *arg)
 		serve_page(srv, req);
 		return;
 	}
-	if (server_looped(srv, req)) {
-		log_notice("%s: forwarding loop: its Via names ferryd", uri);
+	if (srv->w.cfg->via && (hops = ferryd_hops(req)) >= SERVER_VIA_LOOP) {
+		log_notice("%s: forwarding loop: its Via names ferryd %u times",
+		    uri, hops);
 		log_refusal(srv, c, req, method, 508);
 		worker_reply_error(&srv->w, req, 508,
-		    "forwarding loop: the request has already passed through "
-		    "ferryd", false);
+		    "forwarding loop: the request has passed through ferryd "
+		    "too often", false);
 		return;
 	}
 	exchange_start(&srv->w, c, req, method);

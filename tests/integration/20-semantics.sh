@@ -216,7 +216,8 @@ check_eq "an extension method with a body: forwarded, body and all" "200 abc" \
 # "origin" is a relay that hands each request back to ferryd as a proxy
 # request for itself, as an interceptor chained to ferryd would.  Without
 # the check, each pass would open one more connection, until descriptors
-# ran out.
+# ran out; with it, the fifth pass gets 508.  One or two ferryd hops in
+# a Via are separate installs on one path, and pass.
 cat > "$T/relay.py" <<'PY'
 import socket, sys, threading
 proxy = int(sys.argv[1])
@@ -258,12 +259,22 @@ opened0=$(metric ferryd_upstream_connections_opened_total)
 px -D "$T/loop.h" -o "$T/loop.b" "http://127.0.0.1:$RELAY/x" || true
 check_eq "a request that loops back: 508" 508 "$(status_of <"$T/loop.h")"
 check "it says why" grep -q 'forwarding loop' "$T/loop.b"
-check_eq "one pass through the relay, not a flood of them" $((opened0 + 1)) \
+check_eq "five passes through the relay, not a flood of them" $((opened0 + 5)) \
     "$(metric ferryd_upstream_connections_opened_total)"
-check "the loop is logged" grep -q 'forwarding loop: its Via names ferryd' "$T/ferryd.log"
-printf 'GET http://%s/headers HTTP/1.1\r\nHost: %s\r\nVia: 1.0 fred, 1.1 ferryd\r\nConnection: close\r\n\r\n' \
-    "$O" "$O" | raw 127.0.0.1 "$PROXY_PORT" >"$T/via.reply" || true
-check_eq "a request whose Via names ferryd: 508" 508 "$(status_of <"$T/via.reply")"
+check "the loop is logged" grep -q 'forwarding loop: its Via names ferryd 5 times' "$T/ferryd.log"
+via_status() {
+	printf 'GET http://%s/headers HTTP/1.1\r\nHost: %s\r\n%bConnection: close\r\n\r\n' \
+	    "$O" "$O" "$1" | raw 127.0.0.1 "$PROXY_PORT" >"$T/via.reply" || true
+	status_of <"$T/via.reply"
+}
+check_eq "another ferryd on the path (Via names one): 200" 200 \
+    "$(via_status 'Via: 1.0 fred, 1.1 ferryd\r\n')"
+check_eq "four ferryd hops: 200" 200 \
+    "$(via_status 'Via: 1.1 ferryd, 1.1 ferryd\r\nVia: 1.1 ferryd, 1.1 ferryd\r\n')"
+check_eq "five, over two Via fields: 508" 508 \
+    "$(via_status 'Via: 1.1 ferryd, 1.1 ferryd\r\nvia: 1.1 ferryd,1.1 Ferryd, 1.1 ferryd (x)\r\n')"
+check_eq "ferryd named in comments only: 200" 200 \
+    "$(via_status 'Via: 1.1 a (1.1 ferryd, 1.1 ferryd, 1.1 ferryd, 1.1 ferryd, 1.1 ferryd)\r\n')"
 printf 'GET http://%s/headers HTTP/1.1\r\nHost: %s\r\nVia: 1.0 fred, 1.1 squid (ferryd)\r\nConnection: close\r\n\r\n' \
     "$O" "$O" | raw 127.0.0.1 "$PROXY_PORT" >"$T/via.reply" || true
 check_eq "a Via of other proxies passes" 200 "$(status_of <"$T/via.reply")"

@@ -278,21 +278,29 @@ START_TEST(test_list_has)
 }
 END_TEST
 
-START_TEST(test_via_has)
+START_TEST(test_via_count)
 {
-	ck_assert_msg(headers_via_has("1.1 ferryd", "ferryd"), "one hop");
-	ck_assert_msg(headers_via_has("1.0 fred, 1.1 Ferryd (x)", "ferryd"),
-	    "a later hop, a comment, any case");
-	ck_assert_msg(headers_via_has("HTTP/1.1 ferryd\t", "ferryd"),
-	    "protocol name, trailing OWS");
-	ck_assert_msg(!headers_via_has("1.1 ferryd2", "ferryd"),
-	    "no prefix match");
-	ck_assert_msg(!headers_via_has("1.1 p.example (ferryd)", "ferryd"),
+	ck_assert_uint_eq(headers_via_count("1.1 ferryd", "ferryd"), 1);
+	ck_assert_uint_eq(headers_via_count("1.0 fred, 1.1 Ferryd (x)",
+	    "ferryd"), 1);
+	ck_assert_uint_eq(headers_via_count("HTTP/1.1 ferryd\t", "ferryd"), 1);
+	ck_assert_uint_eq(headers_via_count(
+	    "1.1 ferryd, 1.1 gw, 1.1 ferryd,1.1 ferryd(c)", "ferryd"), 3);
+	ck_assert_msg(headers_via_count("1.1 ferryd2, 1.1 ferryd:3128",
+	    "ferryd") == 0, "no prefix match");
+	ck_assert_msg(headers_via_count("1.1 p.example (ferryd)", "ferryd") == 0,
 	    "a comment is not a hop");
-	ck_assert_msg(!headers_via_has("ferryd", "ferryd"),
+	ck_assert_msg(headers_via_count(
+	    "1.1 squid (see, 1.1 ferryd (here, 1.1 ferryd)), 1.0 x", "ferryd") == 0,
+	    "commas inside (nested) comments split nothing");
+	ck_assert_msg(headers_via_count("1.1 a (\\), 1.1 ferryd), 1.1 ferryd",
+	    "ferryd") == 1, "a quoted-pair inside a comment");
+	ck_assert_msg(headers_via_count("1.1 a (never closed, 1.1 ferryd",
+	    "ferryd") == 0, "an open comment runs to the end");
+	ck_assert_msg(headers_via_count("ferryd, ,, 1.1", "ferryd") == 0,
 	    "a protocol alone names no hop");
-	ck_assert_msg(!headers_via_has("", "ferryd"), "empty value");
-	ck_assert_msg(!headers_via_has(NULL, "ferryd"), "NULL value");
+	ck_assert_uint_eq(headers_via_count("", "ferryd"), 0);
+	ck_assert_uint_eq(headers_via_count(NULL, "ferryd"), 0);
 }
 END_TEST
 
@@ -439,7 +447,7 @@ headers_suite(void)
 		{ "list_within", test_list_within },
 		{ "upgrade_filter", test_upgrade_filter },
 		{ "list_has", test_list_has },
-		{ "via_has", test_via_has },
+		{ "via_count", test_via_count },
 		{ "writer", test_writer },
 		{ "names_by_length", test_names_by_length },
 		{ "write_field_len", test_write_field_len },
