@@ -183,23 +183,32 @@ headers_list_has(const char *value, const char *token)
 	    list_has_len(value, token, strlen(token));
 }
 
-/* Steps *p past a Via comment at *p ("(" ... ")", nested, with quoted-pairs). */
+/*
+ * Steps *p past a Via comment at *p ("(" ... ")", nested, with
+ * quoted-pairs).  One never closed ends at its first comma: otherwise a
+ * client's "(" would hide every hop a proxy that merges Via fields
+ * appends after it, and with them a loop.
+ */
 static void
 skip_comment(const char **p)
 {
-	const char *s = *p;
+	const char *s = *p, *comma = NULL;
 	int depth = 0;
 
 	do {
-		if (*s == '\\' && s[1] != '\0')
-			s++;
+		if (*s == '\\' && s[1] != '\0') {
+			/* A quoted-pair; its comma too ends one never closed. */
+			if (*++s == ',' && comma == NULL)
+				comma = s;
+		} else if (*s == ',' && comma == NULL)
+			comma = s;
 		else if (*s == '(')
 			depth++;
 		else if (*s == ')')
 			depth--;
 		s++;
 	} while (*s != '\0' && depth > 0);
-	*p = s;
+	*p = depth > 0 && comma != NULL ? comma : s;
 }
 
 unsigned

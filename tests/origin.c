@@ -280,10 +280,10 @@ path_number(const char *path, const char *prefix, uint64_t *n)
  * malformed (the request is then answered 400).  Unknown names are ignored.
  *   delay=MS     wait MS milliseconds before the response head.
  *   drop-next    after answering, close this connection when the next
- *                request head arrives (with a body: when some of the
- *                body has), without answering it (an origin whose idle
- *                timeout fires just as a reused connection carries a
- *                request).
+ *                request head arrives (with a body and no Expect: when
+ *                some of the body has), without answering it (an origin
+ *                whose idle timeout fires just as a reused connection
+ *                carries a request).
  *   extra=crlf   after the complete response, a stray CRLF;
  *   extra=response  after it, a second complete response nobody asked
  *                for ("X-Req-Id: stale", body "STALE-RESPONSE").  Both
@@ -1398,9 +1398,10 @@ conn_advance(struct conn *c)
 		}
 		/*
 		 * ?drop-next: a request with a body is dropped once some of
-		 * the body is here, so that the proxy surely began to send it.
+		 * the body is here, so that the proxy surely began to send it;
+		 * one that waits for our 100 Continue, at its head.
 		 */
-		if (c->drop_next && c->framing == FRAME_NONE) {
+		if (c->drop_next && (c->framing == FRAME_NONE || c->saw_expect)) {
 			conn_free(c);
 			return -1;
 		}

@@ -273,6 +273,8 @@ check_eq "four ferryd hops: 200" 200 \
     "$(via_status 'Via: 1.1 ferryd, 1.1 ferryd\r\nVia: 1.1 ferryd, 1.1 ferryd\r\n')"
 check_eq "five, over two Via fields: 508" 508 \
     "$(via_status 'Via: 1.1 ferryd, 1.1 ferryd\r\nvia: 1.1 ferryd,1.1 Ferryd, 1.1 ferryd (x)\r\n')"
+check_eq "a client's unclosed ( hides no hop a merging proxy appends: 508" 508 \
+    "$(via_status 'Via: 1.0 x (, 1.1 ferryd, 1.1 ferryd, 1.1 ferryd, 1.1 ferryd, 1.1 ferryd\r\n')"
 check_eq "ferryd named in comments only: 200" 200 \
     "$(via_status 'Via: 1.1 a (1.1 ferryd, 1.1 ferryd, 1.1 ferryd, 1.1 ferryd, 1.1 ferryd)\r\n')"
 printf 'GET http://%s/headers HTTP/1.1\r\nHost: %s\r\nVia: 1.0 fred, 1.1 squid (ferryd)\r\nConnection: close\r\n\r\n' \

@@ -101,9 +101,12 @@ check_eq "... on the same client connection" 1 \
 # arrives (?drop-next), the request goes again with its Expect, and the
 # 417 to that one is asked again too.
 px -o /dev/null "$O/size/1?drop-next"
+retries0=$(metric ferryd_upstream_retries_total)
 out=$(px -w ' code=%{http_code}' --expect100-timeout 10 -T "$T/b3" "$O/upload?expect-fail")
 check_eq "417 after a retry on a dropped connection: asked again, succeeds" \
     "200 0 $want3" "$(echo "$out" | field code) $(echo "$out" | field expect) $(echo "$out" | field sha256)"
+check_eq "... the held body (none of it sent) was retried" $((retries0 + 1)) \
+    "$(metric ferryd_upstream_retries_total)"
 # The origin's 417 never reaches the client: ferryd asks again without
 # Expect and tells the client to go on, so whatever the client sends next
 # is the body, even sent early, without waiting (RFC 9110 10.1.1): the

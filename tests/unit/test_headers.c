@@ -296,7 +296,11 @@ START_TEST(test_via_count)
 	ck_assert_msg(headers_via_count("1.1 a (\\), 1.1 ferryd), 1.1 ferryd",
 	    "ferryd") == 1, "a quoted-pair inside a comment");
 	ck_assert_msg(headers_via_count("1.1 a (never closed, 1.1 ferryd",
-	    "ferryd") == 0, "an open comment runs to the end");
+	    "ferryd") == 1, "a comment never closed ends at its comma");
+	ck_assert_msg(headers_via_count("1.0 x ((\\, 1.1 ferryd, 1.1 ferryd",
+	    "ferryd") == 2, "... an escaped comma too: later hops count");
+	ck_assert_msg(headers_via_count("1.0 x (a (b) c", "ferryd") == 0,
+	    "never closed, no comma");
 	ck_assert_msg(headers_via_count("ferryd, ,, 1.1", "ferryd") == 0,
 	    "a protocol alone names no hop");
 	ck_assert_uint_eq(headers_via_count("", "ferryd"), 0);

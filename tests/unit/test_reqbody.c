@@ -1,8 +1,9 @@
 /*
  * test_reqbody.c - unit tests of lib/reqbody.c: a body that came whole,
- * one held for the origin's 100 and released, ferryd's own 100 to a
- * client of an HTTP/1.0 origin, 411 for chunked there, the copy kept for
- * a retry and dropped past its limit, backpressure, a broken body.
+ * one held for the origin's 100 and released by it or by its 1 s timer,
+ * ferryd's own 100 to a client of an HTTP/1.0 origin, 411 for chunked
+ * there, the copy kept for a retry and dropped past its limit or when
+ * no retry can use it, trailers, backpressure, a broken body.
  *
  * The client side is faked at link time: this file defines
  * client_body_read(), client_body_wake() and client_body_trailers(), so
@@ -12,6 +13,7 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -40,17 +42,20 @@ client_body_wake(struct client *c)
 	wakes++;
 }
 
+static struct evbuffer *client_trailers;	/* what client_body_trailers gives */
+
 struct evbuffer *
 client_body_trailers(struct client *c)
 {
 	(void)c;
-	return NULL;
+	return client_trailers;
 }
 
 /* The fake stream: room it offers, what it got. */
 static size_t room;
 static struct evbuffer *to_origin;
 static bool ended;
+static struct evbuffer *ended_with;	/* the trailers end_body got */
 
 static size_t
 fake_room(const struct stream *s)
@@ -70,8 +75,8 @@ static void
 fake_end_body(struct stream *s, struct evbuffer *trailers)
 {
 	(void)s;
-	(void)trailers;
 	ended = true;
+	ended_with = trailers;
 }
 
 static const struct codec_class fake_class = {
@@ -118,6 +123,8 @@ setup(void)
 	base = event_base_new();
 	from_client = evbuffer_new();
 	to_origin = evbuffer_new();
+	client_trailers = evbuffer_new();
+	ended_with = NULL;
 	next_result = CLIENT_BODY_MORE;
 	wakes = 0;
 	room = 1 << 20;
@@ -134,6 +141,7 @@ teardown(void)
 	reqbody_clear(&b);
 	evbuffer_free(from_client);
 	evbuffer_free(to_origin);
+	evbuffer_free(client_trailers);
 	event_base_free(base);
 }
 
@@ -179,6 +187,7 @@ START_TEST(whole_with_head)
 	reqbody_pump(&b, &fake_stream, true);
 	ck_assert_uint_eq(evbuffer_get_length(to_origin), 5);
 	ck_assert(ended && b.ended && b.sent == 5);
+	ck_assert_msg(ended_with == NULL, "no trailers after a length");
 	/* The retry sends the copy, whole. */
 	ck_assert(reqbody_resendable(&b));
 	memset(&rq, 0, sizeof(rq));
@@ -191,12 +200,24 @@ END_TEST
 /* Expect: held until released, waiting at most its timer. */
 START_TEST(held_for_100)
 {
+	struct stream_request rq = { 0 };
+	struct timeval at, now;
+	double wait;
+
 	ck_assert_int_eq(start(CLIENT_BODY_CHUNKED, 0, true, false),
 	    REQBODY_STARTED);
 	ck_assert(b.expect && !b.flowing && b.chunked);
 	ck_assert_int_eq(wakes, 0);
+	reqbody_request(&b, &rq);
+	ck_assert_msg(rq.chunked && rq.body_pending && rq.body == NULL,
+	    "goes chunked, streamed");
 	reqbody_sent_head(&b);
-	ck_assert(event_pending(b.expect_timer, EV_TIMEOUT, NULL));
+	ck_assert(event_pending(b.expect_timer, EV_TIMEOUT, &at));
+	gettimeofday(&now, NULL);
+	wait = (double)(at.tv_sec - now.tv_sec) +
+	    (double)(at.tv_usec - now.tv_usec) / 1e6;
+	ck_assert_msg(wait > 0.8 && wait <= 1.0, "waits 1 s (%.3f)", wait);
+	ck_assert_msg(!reqbody_midway(&b), "held is not under way");
 	evbuffer_add(from_client, "abc", 3);
 	reqbody_pump(&b, &fake_stream, false);
 	ck_assert_msg(evbuffer_get_length(to_origin) == 0, "held back");
@@ -211,7 +232,21 @@ START_TEST(held_for_100)
 	next_result = CLIENT_BODY_DONE;
 	reqbody_pump(&b, &fake_stream, false);
 	ck_assert(ended && !reqbody_midway(&b));
+	ck_assert_msg(ended_with == client_trailers, "a chunked body's trailers go");
 	ck_assert_msg(!reqbody_resendable(&b), "no copy was kept");
+}
+END_TEST
+
+/* Nothing from the origin within the wait: the body goes anyway. */
+START_TEST(expect_timeout)
+{
+	start(CLIENT_BODY_LENGTH, 10, true, false);
+	reqbody_sent_head(&b);
+	ck_assert(!b.flowing && wakes == 0);
+	ck_assert_msg(reqbody_resendable(&b), "nothing sent yet: may go again");
+	event_active(b.expect_timer, EV_TIMEOUT, 1);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	ck_assert_msg(b.flowing && wakes == 1, "released by its timer");
 }
 END_TEST
 
@@ -242,7 +277,7 @@ START_TEST(origin_http10)
 }
 END_TEST
 
-/* No Expect from an HTTP/1.0 client, or with body bytes already here. */
+/* No Expect once body bytes are here (the client did not wait). */
 START_TEST(no_expect_when_body_came)
 {
 	evbuffer_add(from_client, "ab", 2);
@@ -265,10 +300,26 @@ START_TEST(copy_limit)
 	ck_assert(b.replay != NULL);
 	ck_assert_uint_eq(evbuffer_get_length(b.replay), 4 * sizeof(piece));
 	evbuffer_add(from_client, piece, sizeof(piece));
-	next_result = CLIENT_BODY_DONE;
 	reqbody_pump(&b, &fake_stream, true);
 	ck_assert_msg(b.replay == NULL, "over 64 KiB: dropped");
+	evbuffer_add(from_client, piece, 100);
+	next_result = CLIENT_BODY_DONE;
+	reqbody_pump(&b, &fake_stream, true);
+	ck_assert_msg(b.replay == NULL, "and never started again on a tail");
 	ck_assert(b.ended && !reqbody_resendable(&b));
+}
+END_TEST
+
+/* A copy is dropped once a retry could no longer use it. */
+START_TEST(copy_dropped)
+{
+	start(CLIENT_BODY_LENGTH, 10, false, false);
+	evbuffer_add(from_client, "abc", 3);
+	reqbody_pump(&b, &fake_stream, true);
+	ck_assert(b.replay != NULL);
+	evbuffer_add(from_client, "def", 3);
+	reqbody_pump(&b, &fake_stream, false);
+	ck_assert(b.replay == NULL && !reqbody_resendable(&b));
 }
 END_TEST
 
@@ -315,6 +366,8 @@ reqbody_suite(void)
 	tcase_add_test(tc, no_body);
 	tcase_add_test(tc, whole_with_head);
 	tcase_add_test(tc, held_for_100);
+	tcase_add_test(tc, expect_timeout);
+	tcase_add_test(tc, copy_dropped);
 	tcase_add_test(tc, stop_waiting);
 	tcase_add_test(tc, origin_http10);
 	tcase_add_test(tc, no_expect_when_body_came);
