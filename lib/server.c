@@ -1,15 +1,12 @@
 /*
- * server.c - the evhttp front of one worker: listeners, access list,
- * request routing, ferryd's own pages and error replies.  See server.h.
+ * server.c - the evhttp front of one worker: access list, request
+ * routing, ferryd's own pages, reload and shutdown.  See server.h.
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 
@@ -20,7 +17,6 @@
 #include <event2/http.h>
 #include <event2/http_struct.h>
 #include <event2/keyvalq_struct.h>
-#include <event2/listener.h>
 
 #include "auth.h"
 #include "client.h"
@@ -30,6 +26,7 @@
 #include "dnscache.h"
 #include "exchange.h"
 #include "headers.h"
+#include "listeners.h"
 #include "log.h"
 #include "method.h"
 #include "originver.h"
@@ -260,95 +257,19 @@ server_on_request(struct evhttp_request *req, void *arg)
 }
 
 /*
- * The listeners run while there is room for a client: not stopping, under
- * max_clients, and not out of file descriptors.
+ * The listeners run while there is room for a client: not stopping and
+ * under max_clients (and, their own business, not out of descriptors).
  */
 static void
-update_accepting(struct server *srv)
+update_room(struct server *srv)
 {
 	bool full = srv->w.stats.clients_active >= srv->max_clients;
-	bool on = !srv->w.stopping && !full && !srv->fd_short;
+	bool room = !srv->w.stopping && !full;
 
-	if (srv->accepting == on)
-		return;
-	srv->accepting = on;
-	for (size_t i = 0; i < srv->n_listeners; i++) {
-		if (on)
-			evconnlistener_enable(srv->listeners[i].lev);
-		else
-			evconnlistener_disable(srv->listeners[i].lev);
-	}
-	if (!on && full && !srv->w.stopping)
+	if (srv->listeners.room && full && !srv->w.stopping)
 		log_warn("max_clients (%d) reached: not accepting for now",
 		    srv->max_clients);
-}
-
-/*
- * evhttp makes itself its listeners' callback argument, so the accept
- * error hook finds its server in this list (one per worker).
- */
-static struct server *servers;
-
-static struct server *
-server_of_http(void *http)
-{
-	struct server *srv;
-
-	for (srv = servers; srv != NULL && srv->http != http;
-	    srv = srv->next_server)
-		;
-	return srv;
-}
-
-/* How long accept() rests when out of descriptors, if no client leaves. */
-#define SERVER_FD_RETRY_MS 250
-/* A shortage is logged at most this often (usec). */
-#define SERVER_FD_LOG_EVERY (60 * USEC_PER_SEC)
-
-/*
- * accept() failed for a reason libevent does not retry.  Out of
- * descriptors, the listen socket stays readable and libevent would call
- * accept() again at once, forever: the listeners pause instead, until a
- * client leaves or SERVER_FD_RETRY_MS passes (an upstream connection or
- * something else may free one), and it is logged once per shortage.
- */
-static void
-server_on_accept_error(struct evconnlistener *lev, void *arg)
-{
-	int err = EVUTIL_SOCKET_ERROR();
-	struct server *srv = server_of_http(arg);
-	struct timeval tv = { 0, SERVER_FD_RETRY_MS * 1000 };
-
-	(void)lev;
-	if (srv == NULL)
-		return;
-	if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM) {
-		log_warn("accept: %s", strerror(err));
-		return;
-	}
-	srv->w.stats.accept_pauses++;
-	/* A shortage comes and goes with every client: say so once a minute. */
-	if (srv->fd_logged_at == 0 ||
-	    clock_now() - srv->fd_logged_at >= SERVER_FD_LOG_EVERY) {
-		log_warn("accept: %s: not accepting until a descriptor is free",
-		    strerror(err));
-		srv->fd_logged = true;
-		srv->fd_logged_at = clock_now();
-	}
-	srv->fd_short = true;
-	update_accepting(srv);
-	evtimer_add(srv->fd_retry, &tv);
-}
-
-static void
-server_on_fd_retry(evutil_socket_t fd, short what, void *arg)
-{
-	struct server *srv = arg;
-
-	(void)fd;
-	(void)what;
-	srv->fd_short = false;
-	update_accepting(srv);
+	listeners_set_room(&srv->listeners, room);
 }
 
 /* The hooks of struct worker_hooks; arg is the server. */
@@ -359,11 +280,8 @@ server_on_client_opened(void *arg)
 
 	srv->w.stats.client_connections_accepted++;
 	srv->w.stats.clients_active++;
-	if (srv->fd_logged) {
-		log_notice("accepting clients again");
-		srv->fd_logged = false;
-	}
-	update_accepting(srv);
+	listeners_client_came(&srv->listeners);
+	update_room(srv);
 }
 
 static void
@@ -398,9 +316,8 @@ server_on_client_closed(void *arg, struct client *c)
 	    srv->clients[c->fd] == c)
 		srv->clients[c->fd] = NULL;
 	srv->w.stats.clients_active--;
-	/* Its descriptor is free now. */
-	srv->fd_short = false;
-	update_accepting(srv);
+	listeners_client_left(&srv->listeners);
+	update_room(srv);
 }
 
 void
@@ -480,142 +397,17 @@ apply_config(struct server *srv)
 	fit_fd_limit(srv);
 }
 
-static int
-bind_listener(struct server *srv, const struct config_listen *l,
-    struct server_listener *out)
-{
-	socklen_t len = sizeof(out->got);
-	char host[INET6_ADDRSTRLEN];
-	uint16_t port;
-
-	out->lev = evconnlistener_new_bind(srv->w.base, NULL, NULL,
-	    LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
-	    1024, (const struct sockaddr *)&l->addr, (int)l->addrlen);
-	if (out->lev == NULL) {
-		log_err("cannot listen on %s: %s", l->text, strerror(errno));
-		return -1;
-	}
-	if ((out->bound = evhttp_bind_listener(srv->http, out->lev)) == NULL) {
-		evconnlistener_free(out->lev);
-		log_err("cannot listen on %s", l->text);
-		return -1;
-	}
-	evconnlistener_set_error_cb(out->lev, server_on_accept_error);
-	out->want = *l;
-	/* Port 0 asks for any free port: say which one. */
-	getsockname(evconnlistener_get_fd(out->lev),
-	    (struct sockaddr *)&out->got, &len);
-	if (out->got.ss_family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&out->got;
-		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
-		port = ntohs(sin->sin_port);
-		log_notice("listening on %s:%u", host, port);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&out->got;
-		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
-		port = ntohs(sin6->sin6_port);
-		log_notice("listening on [%s]:%u", host, port);
-	}
-	return 0;
-}
 
 /* What a CONNECT to ferryd itself is checked against (worker_is_self). */
 static void
 note_self(struct server *srv)
 {
-	srv->w.n_self = 0;
-	for (size_t i = 0; i < srv->n_listeners; i++)
-		srv->w.self[srv->w.n_self++] = srv->listeners[i].got;
+	srv->w.n_self = listeners_addrs(&srv->listeners, srv->w.self,
+	    sizeof(srv->w.self) / sizeof(srv->w.self[0]));
 }
 
-static int
-bind_listeners(struct server *srv)
-{
-	const struct ferryd_config *cfg = srv->w.cfg;
 
-	for (size_t i = 0; i < cfg->n_listen && i < CONFIG_MAX_LISTEN; i++) {
-		if (bind_listener(srv, &cfg->listen[i],
-		    &srv->listeners[srv->n_listeners]) != 0)
-			return -1;
-		srv->n_listeners++;
-	}
-	note_self(srv);
-	srv->accepting = true;
-	return 0;
-}
 
-static bool
-same_listen(const struct config_listen *a, const struct config_listen *b)
-{
-	return a->addrlen == b->addrlen &&
-	    memcmp(&a->addr, &b->addr, a->addrlen) == 0;
-}
-
-/*
- * The listen sockets of cfg: the ones already open are kept (their
- * accept queues too), the ones cfg no longer names closed, the new ones
- * bound, in that order, so that a new address may take a dropped one's
- * port ("127.0.0.1:0" made explicit, "[::]:P" narrowed to "127.0.0.1:P").
- * A new one that cannot be bound undoes it all: -1, the new sockets
- * closed and the dropped ones bound again (logged if one cannot be).
- */
-static int
-rebind_listeners(struct server *srv, const struct ferryd_config *cfg)
-{
-	struct server_listener next[CONFIG_MAX_LISTEN], old[CONFIG_MAX_LISTEN];
-	bool kept[CONFIG_MAX_LISTEN] = { false };
-	const struct config_listen *want[CONFIG_MAX_LISTEN];
-	size_t n = 0, n_old = srv->n_listeners, i, j;
-
-	memcpy(old, srv->listeners, n_old * sizeof(old[0]));
-	for (i = 0; i < cfg->n_listen && i < CONFIG_MAX_LISTEN; i++) {
-		want[i] = &cfg->listen[i];
-		for (j = 0; j < n_old; j++)
-			if (!kept[j] && same_listen(want[i], &old[j].want))
-				break;
-		if (j < n_old) {
-			kept[j] = true;
-			next[i] = old[j];
-			want[i] = NULL;		/* nothing to bind */
-		}
-	}
-	for (j = 0; j < n_old; j++)
-		if (!kept[j])
-			evhttp_del_accept_socket(srv->http, old[j].bound);
-	for (n = 0; n < cfg->n_listen && n < CONFIG_MAX_LISTEN; n++) {
-		if (want[n] == NULL)
-			continue;
-		if (bind_listener(srv, want[n], &next[n]) != 0)
-			goto undo;
-		if (!srv->accepting)
-			evconnlistener_disable(next[n].lev);
-	}
-	for (j = 0; j < n_old; j++)
-		if (!kept[j])
-			log_notice("no longer listening on %s", old[j].want.text);
-	memcpy(srv->listeners, next, n * sizeof(next[0]));
-	srv->n_listeners = n;
-	note_self(srv);
-	return 0;
-
-undo:
-	for (i = 0; i < n; i++)
-		if (want[i] != NULL)
-			evhttp_del_accept_socket(srv->http, next[i].bound);
-	/* The old set again: kept ones are still open, dropped ones rebound. */
-	for (i = j = 0; j < n_old; j++) {
-		if (!kept[j] && bind_listener(srv, &old[j].want, &old[j]) != 0) {
-			log_err("%s stays closed", old[j].want.text);
-			continue;
-		}
-		if (!kept[j] && !srv->accepting)
-			evconnlistener_disable(old[j].lev);
-		srv->listeners[i++] = old[j];
-	}
-	srv->n_listeners = i;
-	note_self(srv);
-	return -1;
-}
 
 /* The users of cfg's auth_file; NULL after logging why. */
 static struct auth *
@@ -697,9 +489,6 @@ server_new(struct event_base *base, const struct ferryd_config *cfg)
 		srv->w.connector = connector_new(base, srv->dns, srv->dnscache,
 		    srv->pool, &srv->w.stats);
 	srv->http = evhttp_new(base);
-	srv->fd_retry = evtimer_new(base, server_on_fd_retry, srv);
-	srv->next_server = servers;
-	servers = srv;
 	if (cfg->auth_file != NULL && (srv->w.auth = load_auth(cfg)) == NULL)
 		goto fail;
 	if ((srv->w.tls = load_tls(cfg)) == NULL)
@@ -709,8 +498,7 @@ server_new(struct event_base *base, const struct ferryd_config *cfg)
 		    "loop", cfg->workers);
 	if (srv->dns == NULL || srv->dnscache == NULL ||
 	    srv->w.originver == NULL || srv->pool == NULL ||
-	    srv->w.connector == NULL || srv->http == NULL ||
-	    srv->fd_retry == NULL) {
+	    srv->w.connector == NULL || srv->http == NULL) {
 		log_err("out of memory");
 		goto fail;
 	}
@@ -724,8 +512,11 @@ server_new(struct event_base *base, const struct ferryd_config *cfg)
 	/* A proxy must not invent a Content-Type for the origin's body. */
 	evhttp_set_default_content_type(srv->http, NULL);
 	apply_config(srv);
-	if (worker_open_access_log(&srv->w) != 0 || bind_listeners(srv) != 0)
+	if (worker_open_access_log(&srv->w) != 0 ||
+	    listeners_open(&srv->listeners, base, srv->http, cfg,
+	    &srv->w.stats.accept_pauses) != 0)
 		goto fail;
+	note_self(srv);
 	return srv;
 fail:
 	server_free(srv);
@@ -779,7 +570,7 @@ server_shutdown(struct server *srv)
 	if (srv->w.stopping)
 		return;
 	srv->w.stopping = true;
-	update_accepting(srv);
+	update_room(srv);
 	pool_evict_all(srv->pool, clock_now());
 	if (server_idle(srv)) {
 		event_base_loopexit(srv->w.base, NULL);
@@ -825,7 +616,7 @@ server_reload(struct server *srv, const struct ferryd_config *cfg)
 	/* A password file or CA file that does not load is a bad configuration. */
 	if (cfg->auth_file != NULL && (auth = load_auth(cfg)) == NULL)
 		return -1;
-	if ((tls = load_tls(cfg)) == NULL || rebind_listeners(srv, cfg) != 0) {
+	if ((tls = load_tls(cfg)) == NULL || listeners_rebind(&srv->listeners, cfg) != 0) {
 		if (auth != NULL)
 			auth_free(auth);
 		tls_unref(tls);
@@ -840,8 +631,9 @@ server_reload(struct server *srv, const struct ferryd_config *cfg)
 	config_free(srv->w.cfg);
 	srv->w.cfg = config_ref(cfg);
 	apply_config(srv);
+	note_self(srv);
 	/* A max_clients raised past the clients open resumes accepting. */
-	update_accepting(srv);
+	update_room(srv);
 	worker_open_access_log(&srv->w);
 	pool_evict_all(srv->pool, clock_now());
 	log_notice("configuration reloaded from %s",
@@ -864,9 +656,7 @@ server_free(struct server *srv)
 	if (srv->pool != NULL)
 		pool_free(srv->pool);
 	srv->pool = NULL;
-	/* evhttp_free() frees the listeners before the client connections,
-	 * whose close must not enable them again. */
-	srv->n_listeners = 0;
+	listeners_close(&srv->listeners);
 	if (srv->http != NULL)
 		evhttp_free(srv->http);
 	/* Run the deferred frees of client connections while srv lives. */
@@ -881,13 +671,6 @@ server_free(struct server *srv)
 	tls_unref(srv->w.tls);
 	if (srv->shutdown_timer != NULL)
 		event_free(srv->shutdown_timer);
-	if (srv->fd_retry != NULL)
-		event_free(srv->fd_retry);
-	for (struct server **p = &servers; *p != NULL; p = &(*p)->next_server)
-		if (*p == srv) {
-			*p = srv->next_server;
-			break;
-		}
 	if (srv->w.access_log != NULL)
 		fclose(srv->w.access_log);
 	config_free(srv->w.cfg);

@@ -1,7 +1,7 @@
 /*
- * server.h - one worker's HTTP front: the evhttp listener, the request
- * handler that routes each request (ferryd's own pages, an error, or an
- * exchange), the pool, the resolver, and the struct worker that clients
+ * server.h - one worker's HTTP front: evhttp and its listen sockets
+ * (listeners.h), the request handler that routes each request (ferryd's
+ * own pages, an error, or an exchange), the pool, the resolver, and the struct worker that clients
  * and exchanges share.  Every failure a client sees becomes a status and
  * a one-line plain-text body in worker_reply_error(), and nowhere else.
  *
@@ -16,6 +16,7 @@
 #include <sys/queue.h>
 
 #include "config.h"
+#include "listeners.h"
 #include "worker.h"
 
 struct client;
@@ -23,21 +24,12 @@ struct dnscache;
 struct event;
 struct event_base;
 struct evdns_base;
-struct evconnlistener;
 struct evhttp;
-struct evhttp_bound_socket;
 struct evhttp_request;
 struct exchange;
 struct ferryd_config;
 struct pool;
 
-/* One listen socket: what the configuration asked for, and what it got. */
-struct server_listener {
-	struct evconnlistener *lev;
-	struct evhttp_bound_socket *bound;	/* evhttp's; frees lev */
-	struct config_listen want;		/* as configured (port 0 stays 0) */
-	struct sockaddr_storage got;		/* as bound */
-};
 
 struct server {
 	struct worker w;			/* what clients and exchanges share */
@@ -48,15 +40,8 @@ struct server {
 
 	struct client **clients;		/* by file descriptor */
 	int clients_cap;
-	struct server_listener listeners[CONFIG_MAX_LISTEN];
-	size_t n_listeners;
-	bool accepting;				/* listeners enabled */
+	struct listeners listeners;		/* the listen sockets */
 	int max_clients;			/* cfg's, or what the fd limit allows */
-	bool fd_short;				/* accept() ran out of descriptors */
-	bool fd_logged;				/* ... and said so, this time */
-	int64_t fd_logged_at;			/* when it last said so */
-	struct event *fd_retry;			/* try accept() again */
-	struct server *next_server;		/* servers, for accept errors */
 
 	struct event *shutdown_timer;
 	bool draining;				/* shutdown_timeout over: last replies */

@@ -303,9 +303,9 @@ start_server(const char *extra)
 	free(errors);
 	srv = server_new(base, cfg);
 	ck_assert_msg(srv != NULL, "server_new succeeds");
-	ck_assert_msg(srv->n_listeners == 1, "one listener, got %zu",
-	    srv->n_listeners);
-	proxy_port = bound_port(evconnlistener_get_fd(srv->listeners[0].lev));
+	ck_assert_msg(srv->listeners.n == 1, "one listener, got %zu",
+	    srv->listeners.n);
+	proxy_port = bound_port(evconnlistener_get_fd(srv->listeners.socks[0].lev));
 	ck_assert_msg(proxy_port != 0, "the listener bound a port");
 }
 
@@ -924,7 +924,7 @@ START_TEST(test_shutdown_waits)
 		event_base_loop(base, EVLOOP_NONBLOCK);
 	ck_assert_msg(!event_base_got_exit(base),
 	    "the loop stays while an exchange is in flight");
-	ck_assert_msg(!srv->accepting, "listeners disabled");
+	ck_assert_msg(!srv->listeners.accepting, "listeners disabled");
 
 	loop_exited = false;
 	origin_release();
@@ -1369,7 +1369,7 @@ START_TEST(test_max_clients)
 	start_server("[server]\nmax_clients = 1\n");
 	a = client_open();
 	proxied_get(a, "/a");
-	ck_assert_msg(!srv->accepting, "not accepting at max_clients");
+	ck_assert_msg(!srv->listeners.accepting, "not accepting at max_clients");
 	b = client_open();
 	client_send(b, "GET http://127.0.0.1:%u/b HTTP/1.1\r\nHost: b\r\n\r\n",
 	    origin.port);
@@ -1384,11 +1384,11 @@ START_TEST(test_max_clients)
 	ck_assert_msg(srv->w.stats.client_connections_accepted == 2,
 	    "two accepted, got %llu",
 	    (unsigned long long)srv->w.stats.client_connections_accepted);
-	ck_assert_msg(!srv->accepting, "at max_clients again");
+	ck_assert_msg(!srv->listeners.accepting, "at max_clients again");
 	/* server_free must not run while paused: see free_at_max_clients. */
 	client_close(b);
 	RUN_UNTIL(srv->w.stats.clients_active == 0);
-	ck_assert_msg(srv->accepting, "accepting again once the client left");
+	ck_assert_msg(srv->listeners.accepting, "accepting again once the client left");
 }
 END_TEST
 
@@ -1405,7 +1405,7 @@ START_TEST(test_free_at_max_clients)
 	start_server("[server]\nmax_clients = 1\n");
 	a = client_open();
 	proxied_get(a, "/a");
-	ck_assert_msg(!srv->accepting, "not accepting at max_clients");
+	ck_assert_msg(!srv->listeners.accepting, "not accepting at max_clients");
 	server_free(srv);
 	srv = NULL;
 	RUN_UNTIL(a->eof);
