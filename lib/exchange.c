@@ -304,6 +304,15 @@ upgrade_offer(struct exchange *ex)
 	    sizeof(ex->upgrade));
 }
 
+/* ferryd's hop (via = yes), named in the version of the message it got. */
+static void
+write_via(const struct exchange *ex, struct headers_writer *w, int minor)
+{
+	if (ex->cfg->via)
+		headers_write_str(w, minor == 0 ? "Via: 1.0 ferryd\r\n" :
+		    "Via: 1.1 ferryd\r\n");
+}
+
 /*
  * Writes the upstream request head: origin-form, HTTP/1.1, keep-alive (or
  * an upgrade offer).
@@ -337,9 +346,8 @@ build_head(struct exchange *ex)
 		    strcasecmp(h->key, "X-Forwarded-For") == 0)
 			continue;
 		if (hops > 0 && strcasecmp(h->key, "Max-Forwards") == 0) {
-			headers_write(&w, "Max-Forwards: ", 14);
-			headers_write_u64(&w, (uint64_t)(hops - 1));
-			headers_write(&w, "\r\n", 2);
+			headers_write_field_u64(&w, "Max-Forwards",
+			    (uint64_t)(hops - 1));
 			continue;
 		}
 		headers_write_field(&w, h->key, h->value);
@@ -353,9 +361,7 @@ build_head(struct exchange *ex)
 		headers_write(&w, "Connection: upgrade\r\n", 21);
 	} else
 		headers_write(&w, "Connection: keep-alive\r\n", 24);
-	if (cfg->via)
-		headers_write_str(&w, ex->req->minor == 0 ? "Via: 1.0 ferryd\r\n" :
-		    "Via: 1.1 ferryd\r\n");
+	write_via(ex, &w, ex->req->minor);
 	/* The client's chain, every field in order, then the client. */
 	if (cfg->x_forwarded_for && ex->client != NULL) {
 		headers_write(&w, "X-Forwarded-For: ", 17);
@@ -374,9 +380,7 @@ build_head(struct exchange *ex)
 	else if (ex->body.kind != CLIENT_BODY_NONE ||
 	    evhttp_request_get_command(ex->req) &
 	    (EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH)) {
-		headers_write(&w, "Content-Length: ", 16);
-		headers_write_u64(&w, ex->body.length);
-		headers_write(&w, "\r\n", 2);
+		headers_write_field_u64(&w, "Content-Length", ex->body.length);
 	}
 	if (ex->body.expect)
 		headers_write(&w, "Expect: 100-continue\r\n", 22);
@@ -806,9 +810,7 @@ send_head(struct exchange *ex, struct http1_response *r)
 	headers_writer_init(&w, hb);
 	if (!write_origin_head(&w, req->minor, r))
 		headers_write_field(&w, "Date", http_date());
-	if (ex->cfg->via)
-		headers_write_str(&w, r->minor == 0 ? "Via: 1.0 ferryd\r\n" :
-		    "Via: 1.1 ferryd\r\n");
+	write_via(ex, &w, r->minor);
 	if (r->body == HTTP1_BODY_NONE) {
 		/*
 		 * HEAD and 304 describe the body they do not carry, framed as
@@ -825,9 +827,7 @@ send_head(struct exchange *ex, struct http1_response *r)
 		} else if (r->status != 204)
 			headers_write(&w, "Content-Length: 0\r\n", 19);
 	} else if (r->body == HTTP1_BODY_LENGTH) {
-		headers_write(&w, "Content-Length: ", 16);
-		headers_write_u64(&w, r->content_length);
-		headers_write(&w, "\r\n", 2);
+		headers_write_field_u64(&w, "Content-Length", r->content_length);
 	} else if (req->minor >= 1) {
 		/* Codings other than the origin's chunked stay named. */
 		headers_write(&w, "Transfer-Encoding: ", 19);
@@ -1037,8 +1037,7 @@ exchange_on_upgrade(struct http1_response *r, void *arg)
 	write_origin_head(&hw, 1, r);
 	headers_write_field(&hw, "Upgrade", proto);
 	headers_write(&hw, "Connection: upgrade\r\n", 21);
-	if (ex->cfg->via)
-		headers_write_str(&hw, "Via: 1.1 ferryd\r\n");
+	write_via(ex, &hw, 1);
 	headers_write(&hw, "\r\n", 2);
 	headers_writer_flush(&hw);
 	log_debug("%s %s: upgraded to %s on connection %llu", ex->method,

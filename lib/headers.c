@@ -371,6 +371,16 @@ headers_write_field(struct headers_writer *w, const char *name,
 }
 
 void
+headers_write_field_u64(struct headers_writer *w, const char *name,
+    uint64_t v)
+{
+	char digits[HEADERS_U64_MAX];
+
+	headers_write_field_len(w, name, strlen(name), digits,
+	    headers_format_u64(digits, v));
+}
+
+void
 headers_write_field_len(struct headers_writer *w, const char *name,
     size_t name_len, const char *value, size_t value_len)
 {

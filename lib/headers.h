@@ -105,6 +105,9 @@ size_t headers_format_u64(char *buf, uint64_t v);
 /* "name: value" CRLF. */
 void headers_write_field(struct headers_writer *w, const char *name,
     const char *value);
+/* "name: v" CRLF, v in decimal. */
+void headers_write_field_u64(struct headers_writer *w, const char *name,
+    uint64_t v);
 /* The same with the lengths known (a parsed head's spans). */
 void headers_write_field_len(struct headers_writer *w, const char *name,
     size_t name_len, const char *value, size_t value_len);
