@@ -15,44 +15,16 @@
 #
 #   DURATION=600 bench/soak.sh
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
-ferryd=${FERRYD:-$top/build/daemon/ferryd}
-origin=${ORIGIN:-$top/build/tests/origin}
+BENCH_NAME=soak
+. "$(dirname "$0")/lib.sh"
 lua=${WRK_LUA:-$top/../shared/bench/wrk/proxy.lua}
 DURATION=${DURATION:-600}
 
-for x in "$ferryd" "$origin"; do
-	[ -x "$x" ] || { echo "no $x: build first (tools/dev test)" >&2; exit 1; }
-done
-for c in curl wrk; do
-	command -v "$c" >/dev/null || { echo "missing $c (apt-get install -y $c)" >&2; exit 1; }
-done
-run=$(mktemp -d -t ferryd-soak.XXXXXX)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	rm -rf "$run"
-}
-trap cleanup EXIT
-
-"$origin" -l 127.0.0.1:0 -r "$run/origin.ready" -q 2>"$run/origin.log" &
-pids+=("$!")
-for _ in $(seq 50); do [ -s "$run/origin.ready" ] && break; sleep 0.1; done
-read -r OPORT _ < "$run/origin.ready"
-O=http://127.0.0.1:$OPORT
-
-printf '[server]\nlisten = 127.0.0.1:0\nmax_clients = 4096\n[upstream]\nread_timeout = 1\n[log]\nlevel = warning\n' >"$run/ferryd.ini"
-"$ferryd" -f -c "$run/ferryd.ini" 2>"$run/ferryd.log" &
-FPID=$!
-pids+=("$FPID")
-for _ in $(seq 50); do grep -q "listening on" "$run/ferryd.log" 2>/dev/null && break; sleep 0.1; done
-FPORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$run/ferryd.log" | head -n 1)
-if [ -z "$FPORT" ]; then
-	# level = warning hides the listening line: ask the kernel instead.
-	FPORT=$(ss -ltnpH | awk -v p="pid=$FPID," 'index($0, p) { split($4, a, ":"); print a[2]; exit }')
-fi
-[ -n "$FPORT" ] || { cat "$run/ferryd.log" >&2; exit 1; }
+bench_need curl wrk
+start_origin
+start_ferryd soak "max_clients = 4096" "[upstream]" "read_timeout = 1" \
+    "[log]" "level = notice"
+FPORT=$PORT FPID=$PID
 P=http://127.0.0.1:$FPORT
 closed=$(python3 -c 'import socket
 s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

@@ -24,27 +24,14 @@
 #
 #   N=200 DELAY_MS=10 BIG=1073741824 RUNS=3 bench/tls-origination.sh
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
-ferryd=${FERRYD:-$top/build/daemon/ferryd}
+BENCH_NAME=tls
+. "$(dirname "$0")/lib.sh"
 N=${N:-200}
 DELAY_MS=${DELAY_MS:-10}
 BIG=${BIG:-1073741824}
 RUNS=${RUNS:-3}
 
-[ -x "$ferryd" ] || { echo "no $ferryd: build first (tools/dev test)" >&2; exit 1; }
-for c in curl openssl python3; do
-	command -v "$c" >/dev/null || { echo "missing $c" >&2; exit 1; }
-done
-run=$(mktemp -d -t ferryd-tls.XXXXXX)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	rm -rf "$run"
-}
-trap cleanup EXIT
-
-wait_file() { for _ in $(seq 100); do [ -s "$1" ] && return 0; sleep 0.05; done; return 1; }
+bench_need curl openssl python3
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
     -days 1 -subj "/CN=bench CA" -keyout "$run/ca.key" -out "$run/ca.crt" 2>/dev/null

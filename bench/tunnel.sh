@@ -12,51 +12,18 @@
 #
 #   RUNS=5 BIG=1073741824 DURATION=5s bench/tunnel.sh
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
-ferryd=${FERRYD:-$top/build/daemon/ferryd}
-origin=${ORIGIN:-$top/build/tests/origin}
+BENCH_NAME=tunnel
+. "$(dirname "$0")/lib.sh"
 RUNS=${RUNS:-5}
 BIG=${BIG:-1073741824}
 DURATION=${DURATION:-5s}
 PATH="$PATH:/usr/sbin:/sbin"
 
-for x in "$ferryd" "$origin"; do
-	[ -x "$x" ] || { echo "no $x: build first (tools/dev test)" >&2; exit 1; }
-done
-for c in curl wrk farm-bench htpasswd; do
-	command -v "$c" >/dev/null || { echo "missing $c" >&2; exit 1; }
-done
-run=$(mktemp -d -t ferryd-tunnel.XXXXXX)
+bench_need curl wrk farm-bench htpasswd
 chmod 755 "$run"
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	rm -rf "$run"
-}
-trap cleanup EXIT
+start_origin
 
-# start_ferryd NAME [ini lines...]: sets PORT and PID.
-start_ferryd() {
-	local name=$1
-	shift
-	printf '[server]\nlisten = 127.0.0.1:0\n[access]\nconnect_ports = *\n%s\n[log]\nlevel = notice\n' \
-	    "$(printf '%s\n' "$@")" >"$run/$name.ini"
-	"$ferryd" -f -c "$run/$name.ini" 2>"$run/$name.log" &
-	PID=$!
-	pids+=("$PID")
-	for _ in $(seq 50); do grep -q "listening on" "$run/$name.log" && break; sleep 0.1; done
-	PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$run/$name.log" | head -n 1)
-	[ -n "$PORT" ] || { cat "$run/$name.log" >&2; exit 1; }
-}
-
-"$origin" -l 127.0.0.1:0 -r "$run/origin.ready" -q 2>"$run/origin.log" &
-pids+=("$!")
-for _ in $(seq 50); do [ -s "$run/origin.ready" ] && break; sleep 0.1; done
-read -r OPORT _ < "$run/origin.ready"
-O=http://127.0.0.1:$OPORT
-
-start_ferryd plain
+start_ferryd plain "[access]" "connect_ports = *"
 FPORT=$PORT FPID=$PID
 echo "# $(date -u +%FT%TZ), $(nproc) cores; origin $O, ferryd :$FPORT"
 
@@ -97,7 +64,7 @@ fi
 echo
 echo "## 2. proxy authentication: $DURATION of wrk -c50 on /size/100"
 htpasswd -c -b -B "$run/htpasswd" bench 'bench password' 2>/dev/null
-start_ferryd auth "auth_file = $run/htpasswd"
+start_ferryd auth "[access]" "connect_ports = *" "auth_file = $run/htpasswd"
 APORT=$PORT
 cred=$(printf 'bench:bench password' | base64)
 lua=${WRK_LUA:-$top/../shared/bench/wrk/proxy.lua}
