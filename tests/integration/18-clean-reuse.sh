@@ -28,6 +28,8 @@ trap 'thaw; cleanup' EXIT
 
 cat > "$T/client.py" <<'EOF'
 import os, random, signal, socket, sys, threading, time
+sys.path.insert(0, os.environ["TESTS_DIR"])
+import rawhttp
 
 PPORT, OPORT, CTL, FPID = map(int, sys.argv[1:5])
 STALE = b"STALE-RESPONSE"
@@ -39,63 +41,20 @@ def request(path):
 def tagged(tok, n):
     return (tok.encode() * (n // len(tok) + 1))[:n]
 
-class Client:
-    """One keep-alive connection to ferryd; parses responses exactly."""
+class Client(rawhttp.Conn):
+    """One keep-alive connection to ferryd: (status, fields, body) of each
+    response, which must end as its framing says; junk(): bytes after it."""
     def __init__(self, timeout=8):
-        self.s = socket.create_connection(("127.0.0.1", PPORT), timeout=timeout)
-        self.buf = b""
-    def close(self):
-        self.s.close()
-    def fill(self):
-        b = self.s.recv(1 << 20)
-        if not b:
-            raise EOFError("ferryd closed the connection")
-        self.buf += b
-    def line(self):
-        while b"\r\n" not in self.buf:
-            self.fill()
-        l, self.buf = self.buf.split(b"\r\n", 1)
-        return l
-    def take(self, n):
-        while len(self.buf) < n:
-            self.fill()
-        b, self.buf = self.buf[:n], self.buf[n:]
-        return b
+        rawhttp.Conn.__init__(self, PPORT, timeout)
     def response(self):
-        """(status, headers, body): Content-Length or chunked framing."""
-        while b"\r\n\r\n" not in self.buf:
-            self.fill()
-        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
-        lines = head.decode("latin-1").split("\r\n")
-        status = int(lines[0].split()[1])
-        h = {}
-        for l in lines[1:]:
-            k, v = l.split(":", 1)
-            h[k.strip().lower()] = v.strip()
-        if h.get("transfer-encoding", "").lower() == "chunked":
-            body = []
-            while True:
-                n = int(self.line().split(b";")[0], 16)
-                if n == 0:
-                    while self.line() != b"":
-                        pass
-                    break
-                body.append(self.take(n))
-                if self.take(2) != b"\r\n":
-                    raise ValueError("bad chunk end")
-            body = b"".join(body)
-        elif "content-length" in h:
-            body = self.take(int(h["content-length"]))
-        else:
-            raise ValueError("response without framing")
-        return status, h, body
+        status, fields, body, end = rawhttp.Conn.response(self)
+        if end != "clean":
+            raise ValueError("response %s" % end)
+        return status, dict((k.decode("latin-1"), v[-1].decode("latin-1"))
+                            for k, v in fields.items()), body
     def junk(self, wait):
         """Bytes after the response (nothing may come): a short wait."""
-        self.s.settimeout(wait)
-        try:
-            self.fill()
-        except (socket.timeout, EOFError):
-            pass
+        self.state(wait)
         return len(self.buf)
 
 def verdict(r, tok, n):

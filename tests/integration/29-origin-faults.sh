@@ -15,7 +15,9 @@ start_blackhole
 start_ferryd upstream.read_timeout=1 upstream.connect_timeout=1
 
 cat > "$T/faults.py" <<'EOF2'
-import random, re, socket, sys, threading, time
+import os, random, re, socket, sys, threading, time
+sys.path.insert(0, os.environ["TESTS_DIR"])
+import rawhttp
 
 PPORT, OPORT = int(sys.argv[2]), int(sys.argv[3])
 TOK = re.compile(rb"k\d{6}z")
@@ -39,84 +41,8 @@ def req(method, path, tok, body=b""):
         h += "Content-Length: %d\r\n" % len(body)
     return h.encode() + b"\r\n" + body
 
-class Conn:
-    def __init__(self):
-        self.s = socket.create_connection(("127.0.0.1", PPORT), timeout=10)
-        self.buf = b""
-        self.eof = False
-    def fill(self):
-        b = self.s.recv(1 << 16)
-        if not b:
-            self.eof = True
-            raise EOFError
-        self.buf += b
-    def line(self):
-        while b"\r\n" not in self.buf:
-            self.fill()
-        l, self.buf = self.buf.split(b"\r\n", 1)
-        return l
-    def take(self, n):
-        try:
-            while len(self.buf) < n:
-                self.fill()
-        except (EOFError, ConnectionResetError):
-            got, self.buf = self.buf, b""
-            return got, False
-        got, self.buf = self.buf[:n], self.buf[n:]
-        return got, True
-    def response(self, method):
-        """(status, body, end) of the next final response; end is clean
-        or cut; interim responses are skipped."""
-        while True:
-            status = int(self.line().split(b" ", 2)[1])
-            hdrs = {}
-            while True:
-                l = self.line()
-                if not l:
-                    break
-                k, v = l.split(b":", 1)
-                hdrs.setdefault(k.strip().lower(), []).append(v.strip())
-            if status >= 200:
-                break
-        if method == "HEAD" or status in (204, 304):
-            return status, b"", "clean", hdrs
-        if b"chunked" in b"".join(hdrs.get(b"transfer-encoding", [])):
-            body = b""
-            try:
-                while True:
-                    n = int(self.line().split(b";")[0], 16)
-                    if n == 0:
-                        while self.line():
-                            pass
-                        return status, body, "clean", hdrs
-                    got, ok = self.take(n + 2)
-                    body += got[:n]
-                    if not ok:
-                        return status, body, "cut", hdrs
-            except (EOFError, ConnectionResetError, ValueError):
-                return status, body, "cut", hdrs
-        if b"content-length" in hdrs:
-            n = int(hdrs[b"content-length"][0])
-            got, ok = self.take(n)
-            return status, got, "clean" if ok else "cut", hdrs
-        got, _ = self.take(1 << 30)
-        return status, got, "eof", hdrs
-    def state(self):
-        """open, closed, or extra: what the connection does next."""
-        if self.buf:
-            return "extra"
-        if self.eof:
-            return "closed"
-        self.s.settimeout(0.3)
-        try:
-            b = self.s.recv(4096)
-            return "extra" if b else "closed"
-        except socket.timeout:
-            return "open"
-        except ConnectionResetError:
-            return "closed"
-        finally:
-            self.s.settimeout(10)
+def Conn():
+    return rawhttp.Conn(PPORT)
 
 def body_check(tok, status, body):
     """own: every byte is this request's; foreign: another request's token
@@ -144,7 +70,7 @@ def one(name, method, body=b""):
     path = "/stall" if name == "stall" else "/fault/" + name
     c.s.sendall(req(method, path, tok, body))
     try:
-        st, b, end, h = c.response(method)
+        st, h, b, end = c.response(method)
     except (EOFError, ConnectionResetError) as e:
         return "%s: no response (%s)" % (name, type(e).__name__)
     where = c.state()
@@ -152,7 +78,7 @@ def one(name, method, body=b""):
     if where == "open":
         t2 = token()
         c.s.sendall(req("GET", "/tagged/3000", t2))
-        s2, b2, e2, h2 = c.response("GET")
+        s2, h2, b2, e2 = c.response("GET")
         follow = "%d/%s" % (s2, body_check(t2, s2, b2))
         oc = h.get(b"x-origin-conn")
         if oc is not None and oc == h2.get(b"x-origin-conn"):
@@ -192,7 +118,7 @@ def load(nclients, nreq, seed):
                 n = None
             try:
                 c.s.sendall(req(method, path, tok))
-                st, b, end, h = c.response(method)
+                st, h, b, end = c.response(method)
             except (OSError, EOFError, ValueError, IndexError) as e:
                 wrong.append("%s %s: %s" % (path, tok, type(e).__name__))
                 c.s.close()
