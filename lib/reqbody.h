@@ -75,7 +75,8 @@ void reqbody_clear(struct reqbody *b);
 
 /*
  * The body's part of the request to send: its framing, and on a retry
- * the copy of a body that went whole the first time.
+ * the copy of a body that went whole the first time (lent: it stays b's,
+ * and the stream sends it by reference).
  */
 void reqbody_request(const struct reqbody *b, struct stream_request *rq);
 
